@@ -1,0 +1,1 @@
+"""The `pulse` command: local stack, migrations, worker, replay, demo."""

@@ -1,0 +1,212 @@
+"""`pulse`: the command line of Social Pulse (CONTRACT.md section 4)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from pydantic import ValidationError
+
+from pulse.errors import PulseError
+from streams.settings import Settings, load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def settings() -> Settings:
+    return load_settings()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="social-pulse", prog_name="pulse")
+def cli() -> None:
+    """Social Pulse: real-time engagement and spike alerts for social media.
+
+    Configuration comes from PULSE_* environment variables or a .env file (see README).
+    """
+
+
+# ---------------------------------------------------------------- dev stack
+SERVICES = ("kafka", "clickhouse")
+
+
+@cli.group()
+def dev() -> None:
+    """A real local stack: Apache Kafka (KRaft) and ClickHouse on loopback, data in PULSE_DATA_DIR."""
+
+
+@dev.command("up")
+@click.argument("services", nargs=-1, type=click.Choice(SERVICES))
+def dev_up(services: tuple[str, ...]) -> None:
+    """Start the local stack (or only SERVICES); returns when both accept connections."""
+    from pulse.devstack.clickhouse import start_clickhouse
+    from pulse.devstack.kafka import start_kafka
+
+    s = settings()
+    for name in services or SERVICES:
+        click.echo(start_kafka(s) if name == "kafka" else start_clickhouse(s))
+
+
+@dev.command("down")
+@click.argument("services", nargs=-1, type=click.Choice(SERVICES))
+def dev_down(services: tuple[str, ...]) -> None:
+    """Stop the processes `pulse dev up` started (by pid file); data is kept."""
+    from pulse.devstack.clickhouse import clickhouse_process
+    from pulse.devstack.kafka import kafka_process
+
+    s = settings()
+    for name in services or SERVICES:
+        proc = kafka_process(s) if name == "kafka" else clickhouse_process(s)
+        click.echo(f"{name:<11} {'stopped' if proc.stop() else 'was not running'}")
+
+
+@dev.command("status")
+def dev_status() -> None:
+    """Report each local service; exits 1 unless all are running."""
+    from pulse.devstack.clickhouse import clickhouse_status
+    from pulse.devstack.kafka import kafka_status
+
+    s = settings()
+    results = [kafka_status(s), clickhouse_status(s)]
+    for _, line in results:
+        click.echo(line)
+    if not all(ok for ok, _ in results):
+        sys.exit(1)
+
+
+@dev.command("fetch")
+def dev_fetch() -> None:
+    """Download the Kafka broker jars with Maven into the cache (done by `make setup`)."""
+    from pulse.devstack.kafka import fetch_jars
+
+    click.echo(f"kafka jars in {fetch_jars(settings())}")
+
+
+# ---------------------------------------------------------------- migrate
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Print the SQL that would run; change nothing.")
+@click.option("--down", is_flag=True, help="Reverse migrations (to --to, default: all of them).")
+@click.option("--to", "target", type=click.IntRange(min=0), help="Target migration version.")
+@click.option("--skip-topics", is_flag=True, help="Only ClickHouse; do not touch Kafka.")
+def migrate(dry_run: bool, down: bool, target: int | None, skip_topics: bool) -> None:
+    """Create the Kafka topics and apply ClickHouse migrations from schemas/ (idempotent)."""
+    from pulse.migrate import create_topics, migrate_clickhouse
+    from sinks.clickhouse_client import connect
+
+    s = settings()
+    if not skip_topics and not dry_run and not down:
+        create_topics(s, echo=click.echo)
+    ep = s.clickhouse
+    client = connect(ep, database=False)
+    try:
+        client.execute(f"CREATE DATABASE IF NOT EXISTS `{ep.database}`") if not dry_run else None
+        client.disconnect()
+        client = connect(ep)
+        done = migrate_clickhouse(client, ep.database, down=down, target=target, dry_run=dry_run,
+                                  echo=click.echo)
+    except Exception as exc:
+        raise clickhouse_error(exc, ep.safe_url()) from exc
+    finally:
+        client.disconnect()
+    verb = "would apply" if dry_run else ("reverted" if down else "applied")
+    click.echo(f"clickhouse {ep.safe_url()}: {verb} {len(done)} migration(s)")
+
+
+def clickhouse_error(exc: Exception, url: str) -> Exception:
+    from clickhouse_driver.errors import NetworkError, ServerException, SocketTimeoutError
+
+    if isinstance(exc, BrokenPipeError):
+        return exc
+    if isinstance(exc, NetworkError | SocketTimeoutError | OSError | EOFError):
+        return PulseError(f"ClickHouse at {url} is unreachable; start it with `pulse dev up` "
+                          "or set PULSE_CLICKHOUSE_URL")
+    if isinstance(exc, ServerException):
+        return PulseError(f"ClickHouse at {url} refused: {str(exc).splitlines()[0][:200]}")
+    return exc
+
+
+# ---------------------------------------------------------------- worker
+@cli.command()
+@click.option("--id", "worker_id", default=None, help="Worker name (state folder, logs); default PULSE_WORKER_ID.")
+def worker(worker_id: str | None) -> None:
+    """Run one stream-processing worker; start several to share the partitions."""
+    from pulse.worker import run_worker
+
+    s = settings()
+    if worker_id:
+        s = s.model_copy(update={"worker_id": worker_id})
+    run_worker(s)
+
+
+# ---------------------------------------------------------------- replay
+@cli.command()
+@click.argument("source", type=click.Path(allow_dash=True, dir_okay=False, path_type=Path))
+@click.option("--topic", default=None, help="Target topic (default: social.raw with the prefix).")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def replay(source: Path, topic: str | None, no_progress: bool) -> None:
+    """Produce NDJSON raw events from SOURCE (a file, or - for stdin) to social.raw."""
+    from pulse.replay import replay_file
+
+    count, skipped = replay_file(settings(), source, topic=topic, progress=not no_progress)
+    click.echo(f"produced {count} message(s)" + (f", skipped {skipped} blank line(s)" if skipped else ""))
+
+
+# ---------------------------------------------------------------- demo
+@cli.command()
+@click.option("--duration", type=click.FloatRange(min=1), default=None,
+              help="Stop after SECONDS and print a summary (default: run until Ctrl-C).")
+@click.option("--rate", type=click.IntRange(min=1), default=500, show_default=True, help="Events per second.")
+def demo(duration: float | None, rate: int) -> None:
+    """Local stack, migrations, a worker, live traffic, and what flows, in one command."""
+    from pulse.demo import run_demo
+
+    run_demo(settings(), duration=duration, rate=rate)
+
+
+# ---------------------------------------------------------------- planned
+def _planned(name: str, issue: int, text: str) -> None:
+    @cli.command(name, help=f"{text} (planned: issue #{issue}).", context_settings={"ignore_unknown_options": True})
+    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+    def _cmd(args: tuple[str, ...]) -> None:
+        raise PulseError(f"`pulse {name}` is not available yet (issue #{issue})")
+
+
+_planned("simulate", 3, "Produce realistic synthetic traffic and write its ground truth")
+_planned("bench", 3, "Measure end-to-end throughput, memory and alert latency")
+_planned("backtest", 4, "Run the spike detector over a historical count series")
+_planned("notify", 5, "Deliver alerts from social.alerts to subscribers")
+
+
+def quiet_client_libraries() -> None:
+    """Driver libraries log connection failures with stack traces; our commands report them in one line."""
+    for name in ("clickhouse_driver", "kafka", "aiokafka"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def main(argv: list[str] | None = None) -> None:
+    quiet_client_libraries()
+    try:
+        cli.main(args=argv, prog_name="pulse", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("pulse: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except PulseError as exc:
+        click.echo(f"pulse: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+        click.echo(f"pulse: error: bad configuration PULSE_{where.upper()}: {first.get('msg')}", err=True)
+        sys.exit(2)
+    except ValueError as exc:
+        click.echo(f"pulse: error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)

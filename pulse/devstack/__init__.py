@@ -1,0 +1,1 @@
+"""A real local stack (Apache Kafka in KRaft mode, ClickHouse from chdb-core) on loopback."""

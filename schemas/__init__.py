@@ -1,0 +1,1 @@
+"""The data contract: canonical event model, topic names, JSON Schemas, ClickHouse migrations."""

@@ -1,0 +1,93 @@
+"""The canonical event: what every raw input becomes, and what `social.events` carries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+KINDS: Final = frozenset({"post", "comment", "reply", "like", "share", "view", "mention", "follow", "vote"})
+# Kinds that act on a post and so must name it in `target_id` (CONTRACT.md section 2).
+KINDS_WITHOUT_TARGET: Final = frozenset({"post", "mention", "follow"})
+# Engagement kinds carry no text of their own; they inherit hashtags and brands from their post.
+ENGAGEMENT_KINDS: Final = frozenset({"like", "share", "view", "vote"})
+
+
+def dedupe_key(platform: str, event_id: str) -> str:
+    """The identity of an event: the same (platform, id) delivered again is the same event."""
+    return f"{platform}\x1f{event_id}"
+
+
+def format_time_ms(epoch_ms: int) -> str:
+    """RFC 3339 UTC with milliseconds, e.g. 2026-11-21T10:00:05.120Z."""
+    dt = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
+
+
+@dataclass(slots=True)
+class CanonicalEvent:
+    platform: str
+    id: str
+    kind: str
+    occurred_at_ms: int
+    actor_id: str
+    actor_handle: str = ""
+    actor_followers: int = 0
+    actor_verified: bool = False
+    target_id: str = ""
+    parent_id: str = ""
+    text: str = ""
+    url: str = ""
+    lang: str = ""
+    # Enrichment (filled by the enrich stage).
+    sentiment: float = 0.0
+    hashtags: list[str] = field(default_factory=list)
+    mentions: list[str] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+    brands: list[str] = field(default_factory=list)
+    author_tier: str = ""
+
+    @property
+    def key(self) -> str:
+        return dedupe_key(self.platform, self.id)
+
+    @property
+    def post_key(self) -> str:
+        """The post this event counts under: its own id for a post, else the post acted on."""
+        return self.id if self.kind == "post" else self.target_id
+
+    def to_wire(self) -> dict[str, Any]:
+        """Compact form for the internal hand-off between worker stages (all fields, no RFC 3339)."""
+        return {
+            "p": self.platform, "i": self.id, "k": self.kind, "t": self.occurred_at_ms,
+            "a": self.actor_id, "ah": self.actor_handle, "af": self.actor_followers, "av": self.actor_verified,
+            "tg": self.target_id, "pa": self.parent_id, "x": self.text, "u": self.url, "l": self.lang,
+        }
+
+    @classmethod
+    def from_wire(cls, d: dict[str, Any]) -> CanonicalEvent:
+        return cls(d["p"], d["i"], d["k"], d["t"], d["a"], d["ah"], d["af"], d["av"], d["tg"], d["pa"],
+                   d["x"], d["u"], d["l"])
+
+    def to_output(self, ingested_at_ms: int) -> dict[str, Any]:
+        """The `social.events` value (JSON Schema: schemas/json/social.events.schema.json)."""
+        return {
+            "platform": self.platform,
+            "id": self.id,
+            "kind": self.kind,
+            "occurred_at": format_time_ms(self.occurred_at_ms),
+            "actor": {"id": self.actor_id, "handle": self.actor_handle or None,
+                      "followers": self.actor_followers, "verified": self.actor_verified,
+                      "tier": self.author_tier},
+            "target_id": self.target_id or None,
+            "parent_id": self.parent_id or None,
+            "text": self.text or None,
+            "url": self.url or None,
+            "lang": self.lang,
+            "sentiment": round(self.sentiment, 4),
+            "hashtags": self.hashtags,
+            "mentions": self.mentions,
+            "urls": self.urls,
+            "brands": self.brands,
+            "ingested_at": format_time_ms(ingested_at_ms),
+        }

@@ -1,0 +1,54 @@
+"""Topic names: the one place they are spelled. The contract names are in CONTRACT.md section 1."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+RAW = "social.raw"
+EVENTS = "social.events"
+ENGAGEMENT = "social.engagement"
+ALERTS = "social.alerts"
+DLQ = "social.dlq"
+# Internal: valid raw events re-keyed by their dedupe key, so every copy of one (platform, id)
+# reaches the same partition (and so the same worker) whatever partition the sender picked.
+KEYED = "social.keyed"
+
+CONTRACT_TOPICS = (RAW, EVENTS, ENGAGEMENT, ALERTS, DLQ)
+INTERNAL_TOPICS = (KEYED,)
+
+
+@dataclass(frozen=True)
+class TopicNames:
+    """Topic names with the deployment's prefix applied."""
+
+    prefix: str = ""
+
+    def name(self, base: str) -> str:
+        return f"{self.prefix}{base}"
+
+    @property
+    def raw(self) -> str:
+        return self.name(RAW)
+
+    @property
+    def events(self) -> str:
+        return self.name(EVENTS)
+
+    @property
+    def engagement(self) -> str:
+        return self.name(ENGAGEMENT)
+
+    @property
+    def alerts(self) -> str:
+        return self.name(ALERTS)
+
+    @property
+    def dlq(self) -> str:
+        return self.name(DLQ)
+
+    @property
+    def keyed(self) -> str:
+        return self.name(KEYED)
+
+    def all(self) -> list[str]:
+        return [self.name(t) for t in (*CONTRACT_TOPICS, *INTERNAL_TOPICS)]

@@ -1,0 +1,23 @@
+"""Connecting to ClickHouse over the native protocol (clickhouse-driver)."""
+
+from __future__ import annotations
+
+from clickhouse_driver import Client
+
+from streams.settings import ClickHouseEndpoint
+
+
+def connect(endpoint: ClickHouseEndpoint, *, database: bool = True, timeout_s: float = 10.0) -> Client:
+    """A client for `endpoint`; `database=False` connects without selecting the database."""
+    return Client(
+        host=endpoint.host,
+        port=endpoint.port,
+        user=endpoint.user,
+        password=endpoint.password.get_secret_value(),
+        database=endpoint.database if database else "default",
+        secure=endpoint.secure,
+        connect_timeout=min(timeout_s, 5.0),
+        send_receive_timeout=timeout_s * 6,
+        settings={"use_numpy": False},
+        client_name="social-pulse",
+    )

@@ -1,0 +1,36 @@
+"""Building the Faust app from settings: the one place an app is made."""
+
+from __future__ import annotations
+
+import faust
+
+from streams.settings import Settings
+
+
+def build_app(settings: Settings, app_id: str = "social-pulse") -> faust.App:
+    broker = [f"kafka://{server.strip()}" for server in settings.kafka_bootstrap.split(",")]
+    app = faust.App(
+        f"{settings.topic_prefix}{app_id}",
+        broker=broker,
+        store="memory://",
+        value_serializer="raw",
+        key_serializer="raw",
+        datadir=str(settings.data_dir / "workers" / settings.worker_id),
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.topic_replication,
+        topic_allow_declare=True,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        producer_linger_ms=5,
+        producer_max_request_size=4 * 1024 * 1024,
+        stream_wait_empty=False,
+        web_enabled=False,
+        broker_commit_interval=1.0,
+        broker_commit_every=50_000,
+        stream_buffer_maxsize=20_000,
+        consumer_max_fetch_size=8 * 1024 * 1024,
+    )
+    from streams.agents import register_agents
+
+    register_agents(app, settings)
+    return app

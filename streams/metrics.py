@@ -1,0 +1,18 @@
+"""Every Prometheus metric of the pipeline, declared in one place."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+EVENTS_IN = Counter("pulse_events_in_total", "Raw messages read from social.raw")
+EVENTS_VALID = Counter("pulse_events_valid_total", "Raw messages that became canonical events",
+                       ["platform", "kind"])
+DEAD_LETTERS = Counter("pulse_dead_letters_total", "Raw messages rejected to social.dlq", ["reason"])
+DUPLICATES = Counter("pulse_duplicates_dropped_total", "Events dropped as already seen (same platform, id)")
+EVENTS_STORED = Counter("pulse_events_stored_total", "Unique events written to ClickHouse")
+SINK_BATCH_ROWS = Histogram("pulse_sink_batch_rows", "Rows per ClickHouse insert", ["table"],
+                            buckets=(1, 10, 100, 500, 1000, 5000, 10000, 50000))
+SINK_SECONDS = Histogram("pulse_sink_insert_seconds", "ClickHouse insert latency", ["table"])
+SINK_RETRIES = Counter("pulse_sink_retries_total", "ClickHouse insert attempts that failed and were retried",
+                       ["table"])
+SINK_ERRORS = Counter("pulse_clickhouse_insert_errors_total", "ClickHouse insert errors", ["table", "error"])

@@ -1,0 +1,133 @@
+"""Raw bytes from `social.raw` → a validated CanonicalEvent, or a rejection naming the field.
+
+Pure: no Kafka, no clock. The worker calls `normalize` once per message and sends rejections to
+the dead-letter topic; nothing here raises on bad input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from schemas.event import KINDS, KINDS_WITHOUT_TARGET, CanonicalEvent
+
+MAX_ID_LEN = 512
+MAX_TEXT_LEN = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    reason: str
+
+
+class _Invalid(Exception):
+    pass
+
+
+def parse_time_ms(value: Any, field: str = "occurred_at") -> int:
+    if not isinstance(value, str):
+        raise _Invalid(f"{field}: expected an RFC 3339 string, got {type(value).__name__}")
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        raise _Invalid(f"{field}: not an RFC 3339 timestamp: {value[:40]!r}") from None
+    if dt.tzinfo is None:
+        raise _Invalid(f"{field}: timestamp has no time zone (add 'Z' or an offset): {value[:40]!r}")
+    return int(dt.timestamp() * 1000)
+
+
+def _required_str(obj: dict[str, Any], name: str, field: str) -> str:
+    value = obj.get(name)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # numeric ids are common in platform APIs; they mean the same as strings
+    if not isinstance(value, str) or not value:
+        what = "missing" if value is None else f"must be a non-empty string, got {type(value).__name__}"
+        raise _Invalid(f"{field}: {what}")
+    if len(value) > MAX_ID_LEN:
+        raise _Invalid(f"{field}: longer than {MAX_ID_LEN} characters")
+    return value
+
+
+def _optional_str(obj: dict[str, Any], name: str, field: str, limit: int = MAX_ID_LEN) -> str:
+    value = obj.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise _Invalid(f"{field}: must be a string or null, got {type(value).__name__}")
+    if len(value) > limit:
+        raise _Invalid(f"{field}: longer than {limit} characters")
+    return value
+
+
+def canonical_from_object(obj: dict[str, Any]) -> CanonicalEvent:
+    """Validate a canonical-shape object (CONTRACT.md section 2, shape 1)."""
+    platform = _required_str(obj, "platform", "platform").lower()
+    event_id = _required_str(obj, "id", "id")
+    kind = obj.get("kind")
+    if kind not in KINDS:
+        shown = "missing" if kind is None else f"unknown kind {str(kind)[:40]!r}"
+        raise _Invalid(f"kind: {shown}; expected one of {', '.join(sorted(KINDS))}")
+    occurred_at_ms = parse_time_ms(obj.get("occurred_at"))
+    actor = obj.get("actor")
+    if not isinstance(actor, dict):
+        raise _Invalid("actor: missing" if actor is None else "actor: must be an object")
+    actor_id = _required_str(actor, "id", "actor.id")
+    followers = actor.get("followers", 0)
+    if followers is None:
+        followers = 0
+    if not isinstance(followers, int) or isinstance(followers, bool) or followers < 0:
+        raise _Invalid("actor.followers: must be an integer >= 0")
+    verified = actor.get("verified", False)
+    if verified is None:
+        verified = False
+    if not isinstance(verified, bool):
+        raise _Invalid("actor.verified: must be true or false")
+    target_id = _optional_str(obj, "target_id", "target_id")
+    if not target_id and kind not in KINDS_WITHOUT_TARGET:
+        raise _Invalid(f"target_id: required for kind {kind!r} (the post acted on)")
+    return CanonicalEvent(
+        platform=platform,
+        id=event_id,
+        kind=kind,
+        occurred_at_ms=occurred_at_ms,
+        actor_id=actor_id,
+        actor_handle=_optional_str(actor, "handle", "actor.handle"),
+        actor_followers=followers,
+        actor_verified=verified,
+        target_id=target_id,
+        parent_id=_optional_str(obj, "parent_id", "parent_id"),
+        text=_optional_str(obj, "text", "text", MAX_TEXT_LEN),
+        url=_optional_str(obj, "url", "url", 4096),
+        lang=_optional_str(obj, "lang", "lang", 16).lower(),
+    )
+
+
+def normalize(raw: bytes | None, max_bytes: int) -> CanonicalEvent | Rejection:
+    """Turn one raw message value into a canonical event, or say exactly why not."""
+    if raw is None:
+        return Rejection("value: empty message (null value)")
+    if len(raw) > max_bytes:
+        return Rejection(f"value: oversize message, {len(raw)} bytes > limit {max_bytes}")
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        # orjson also rejects invalid UTF-8; decode only on this slow path to say which it was.
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            return Rejection(f"value: not UTF-8 (invalid byte at position {bad.start})")
+        return Rejection(f"value: not JSON ({str(exc)[:120]})")
+    if not isinstance(obj, dict):
+        return Rejection(f"value: must be a JSON object, got {type(obj).__name__}")
+    try:
+        if "payload" in obj and "kind" not in obj:
+            platform = obj.get("platform")
+            return Rejection(f"payload: no adapter for platform {str(platform)[:40]!r} envelopes yet")
+        return canonical_from_object(obj)
+    except _Invalid as exc:
+        return Rejection(str(exc))

@@ -1,0 +1,114 @@
+"""All configuration, in one place: environment variables `PULSE_*`, or a `.env` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ClickHouseEndpoint(BaseModel):
+    """Parsed `clickhouse://user:password@host:port/database` (native protocol)."""
+
+    host: str
+    port: int
+    user: str
+    password: SecretStr
+    database: str
+    secure: bool = False
+
+    def safe_url(self) -> str:
+        """The URL without its password, for logs and error messages."""
+        scheme = "clickhouses" if self.secure else "clickhouse"
+        return f"{scheme}://{self.user}@{self.host}:{self.port}/{self.database}"
+
+
+def parse_clickhouse_url(url: str) -> ClickHouseEndpoint:
+    parts = urlsplit(url)
+    if parts.scheme not in ("clickhouse", "clickhouses"):
+        raise ValueError(f"PULSE_CLICKHOUSE_URL must start with clickhouse:// (got {parts.scheme or 'none'}://)")
+    secure = parts.scheme == "clickhouses"
+    database = parts.path.lstrip("/") or "pulse"
+    if not database.replace("_", "").isalnum():
+        raise ValueError(f"PULSE_CLICKHOUSE_URL database name {database!r} must be letters, digits and _")
+    return ClickHouseEndpoint(
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or (9440 if secure else 9000),
+        user=unquote(parts.username or "default"),
+        password=SecretStr(unquote(parts.password or "")),
+        database=database,
+        secure=secure,
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PULSE_", env_file=".env", extra="ignore")
+
+    # Endpoints
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    clickhouse_url: SecretStr = SecretStr("clickhouse://default:@127.0.0.1:9000/pulse")
+    clickhouse_password_file: Path | None = None
+    topic_prefix: str = ""
+    data_dir: Path = Path(".pulse")
+
+    # Topics
+    topic_partitions: int = Field(default=6, ge=1, le=1024)
+    topic_replication: int = Field(default=1, ge=1, le=16)
+
+    # Worker
+    worker_id: str = "worker"
+    max_message_bytes: int = Field(default=1024 * 1024, ge=1024)
+    batch_max: int = Field(default=5000, ge=1)
+    batch_within_s: float = Field(default=0.5, gt=0)
+    sink_retry_max_s: float = Field(default=30.0, gt=0)
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    # Loopback unless configured: containers set 0.0.0.0 so Prometheus can scrape them.
+    metrics_host: str = "127.0.0.1"
+    log_level: str = "warning"
+
+    # Dedupe
+    dedupe_horizon_s: int = Field(default=7 * 24 * 3600, ge=60)
+
+    # Local stack (pulse dev)
+    dev_kafka_controller_port: int = Field(default=9093, ge=1, le=65535)
+    dev_clickhouse_http_port: int = Field(default=8123, ge=1, le=65535)
+    dev_start_timeout_s: float = Field(default=90.0, gt=0)
+    cache_dir: Path = Path.home() / ".cache" / "social-pulse"
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _prefix_is_topic_safe(cls, v: str) -> str:
+        if v and not all(c.isalnum() or c in "._-" for c in v):
+            raise ValueError("PULSE_TOPIC_PREFIX may contain only letters, digits, '.', '_' and '-'")
+        return v
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _bootstrap_has_port(cls, v: str) -> str:
+        for server in v.split(","):
+            host, sep, port = server.strip().rpartition(":")
+            if not sep or not host or not port.isdigit():
+                raise ValueError(f"PULSE_KAFKA_BOOTSTRAP entries must be host:port (got {server!r})")
+        return v
+
+    @property
+    def clickhouse(self) -> ClickHouseEndpoint:
+        endpoint = parse_clickhouse_url(self.clickhouse_url.get_secret_value())
+        if self.clickhouse_password_file is not None:
+            secret = self.clickhouse_password_file.read_text().strip()
+            endpoint = endpoint.model_copy(update={"password": SecretStr(secret)})
+        return endpoint
+
+    @property
+    def kafka_first_server(self) -> tuple[str, int]:
+        host, _, port = self.kafka_bootstrap.split(",")[0].strip().rpartition(":")
+        return host, int(port)
+
+
+@lru_cache(maxsize=1)
+def load_settings() -> Settings:
+    """Settings from the environment; cached so every part of one process agrees."""
+    return Settings()
