@@ -155,6 +155,53 @@ def replay(source: Path, topic: str | None, no_progress: bool) -> None:
     click.echo(f"produced {count} message(s)" + (f", skipped {skipped} blank line(s)" if skipped else ""))
 
 
+# ---------------------------------------------------------------- simulate
+@cli.command()
+@click.option("--rate", type=click.FloatRange(min=0.001), default=1000.0, show_default=True,
+              help="Mean events per second (before the diurnal rhythm).")
+@click.option("--duration", type=click.FloatRange(min=0.001), default=60.0, show_default=True,
+              help="Seconds of event time to simulate.")
+@click.option("--seed", type=int, default=42, show_default=True, help="Same seed, same traffic.")
+@click.option("--start", "start", default=None, help="Event time of the first event (RFC 3339; default: now).")
+@click.option("--realtime/--as-fast-as-possible", default=False, show_default=True,
+              help="Pace production by event time, or produce everything at once.")
+@click.option("--truth", "truth_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the ground truth (per-minute counts, injected spikes) to this JSON file.")
+@click.option("--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default=None,
+              help="Write NDJSON to this file (- for stdout) instead of producing to Kafka.")
+@click.option("--duplicates", type=click.FloatRange(0, 0.99), default=0.03, show_default=True)
+@click.option("--late", type=click.FloatRange(0, 0.99), default=0.02, show_default=True)
+@click.option("--malformed", type=click.FloatRange(0, 0.99), default=0.005, show_default=True)
+@click.option("--spikes", type=click.IntRange(min=0), default=2, show_default=True, help="Viral cascades to inject.")
+def simulate(rate: float, duration: float, seed: int, start: str | None, realtime: bool, truth_path: Path | None,
+             output: Path | None, duplicates: float, late: float, malformed: float, spikes: int) -> None:
+    """Produce realistic synthetic traffic to social.raw and write its ground truth."""
+    from pulse.simulate_command import run_simulate
+
+    run_simulate(settings(), rate=rate, duration=duration, seed=seed, start=start, realtime=realtime,
+                 truth_path=truth_path, output=output, duplicates=duplicates, late=late, malformed=malformed,
+                 spikes=spikes)
+
+
+# ---------------------------------------------------------------- bench
+@cli.command()
+@click.option("--events", type=click.IntRange(min=1000), default=1_000_000, show_default=True,
+              help="Unique simulated events to pre-load.")
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=10), default=1800, show_default=True,
+              help="Give up after this many seconds.")
+@click.option("--json", "as_json", is_flag=True, help="Print only the result, as JSON.")
+def bench(events: int, seed: int, timeout_s: float, as_json: bool) -> None:
+    """End-to-end throughput (raw → unique rows in ClickHouse) and memory of one worker."""
+    import orjson
+
+    from pulse.bench import run_bench
+
+    result = run_bench(settings(), events, seed, timeout_s,
+                       echo=(lambda _: None) if as_json else click.echo)
+    click.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+
+
 # ---------------------------------------------------------------- demo
 @cli.command()
 @click.option("--duration", type=click.FloatRange(min=1), default=None,
@@ -175,8 +222,6 @@ def _planned(name: str, issue: int, text: str) -> None:
         raise PulseError(f"`pulse {name}` is not available yet (issue #{issue})")
 
 
-_planned("simulate", 3, "Produce realistic synthetic traffic and write its ground truth")
-_planned("bench", 3, "Measure end-to-end throughput, memory and alert latency")
 _planned("backtest", 4, "Run the spike detector over a historical count series")
 _planned("notify", 5, "Deliver alerts from social.alerts to subscribers")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 import time
@@ -36,6 +37,8 @@ class DemoStats:
     top: list[tuple[str, str, int]] = field(default_factory=list)
     recent_alerts: list[tuple[str, ...]] = field(default_factory=list)
     history: list[tuple[float, int, int]] = field(default_factory=list)  # (t, produced, stored)
+    baseline_stored: int = 0
+    baseline_dead: int = 0
 
     def rates(self) -> tuple[float, float]:
         if len(self.history) < 2:
@@ -51,8 +54,9 @@ def _table_exists(client: Client, name: str) -> bool:
 
 
 def poll_clickhouse(client: Client, stats: DemoStats) -> None:
-    stats.stored = int(client.execute("SELECT count() FROM events")[0][0])
-    stats.dead_letters = int(client.execute("SELECT count() FROM dead_letters")[0][0])
+    # Rows from earlier runs of the demo stay in ClickHouse: show what this run added.
+    stats.stored = int(client.execute("SELECT count() FROM events")[0][0]) - stats.baseline_stored
+    stats.dead_letters = int(client.execute("SELECT count() FROM dead_letters")[0][0]) - stats.baseline_dead
     stats.top = [(str(d), str(k), int(t)) for d, k, t in client.execute(
         "SELECT dimension, key, sum(total) AS t FROM engagement_by_minute "
         "WHERE minute >= now() - INTERVAL 5 MINUTE AND dimension IN ('post', 'hashtag', 'brand') "
@@ -102,7 +106,12 @@ def run_demo(settings: Settings, duration: float | None, rate: int) -> None:
 
     worker = ManagedProcess("demo-worker", settings.data_dir / "run")
     worker.stop(timeout=10)
-    worker.start([sys.executable, "-m", "pulse", "worker", "--id", "demo"], cwd=Path.cwd())
+    env = dict(os.environ)
+    example = Path("deploy/watchlist.example.json")
+    if settings.watchlist_file is None and example.is_file():
+        env["PULSE_WATCHLIST_FILE"] = str(example.resolve())  # the simulator talks about these brands
+        console.print(f"brand watchlist: {example} (set PULSE_WATCHLIST_FILE for your own)")
+    worker.start([sys.executable, "-m", "pulse", "worker", "--id", "demo"], cwd=Path.cwd(), env=env)
     console.print(f"worker started (log: {worker.log_file})")
     console.print(
         "where to look: ClickHouse "
@@ -117,6 +126,8 @@ def run_demo(settings: Settings, duration: float | None, rate: int) -> None:
                               duration_s=duration if duration is not None else 10 * 365 * 86400.0,
                               start_ms=int(time.time() * 1000))
     stats = DemoStats()
+    poll_clickhouse(client, stats)
+    stats.baseline_stored, stats.baseline_dead = stats.stored, stats.dead_letters
     stop = {"flag": False}
 
     def _stop(*_: object) -> None:

@@ -27,7 +27,9 @@ The traffic model
 * Cascades (`config.viral_cascades`), cycling through: `viral_post` (a post by a big account whose
   likes, shares, comments and views accelerate sharply for a few minutes, after a quiet lead-in
   with some engagement), `negative_surge` (a burst of negative posts, mentions and comments naming
-  one brand) and `trending_hashtag` (a burst of posts and comments using one hashtag).
+  one brand, and likes and shares of those posts) and `trending_hashtag` (the same with one
+  hashtag, in ordinary texts). A surge's own posts get engagement only from the surge, so each
+  spike ends when its profile does. The spikes are in `truth.spikes` as soon as `simulate` is called.
 * Late events (`late_ratio`): delivered 1-10 minutes after their `occurred_at`. Duplicates
   (`duplicate_ratio`): the identical bytes re-sent 0-30 s after the original. Malformed messages
   (`malformed_ratio`, extra messages): bad JSON, unknown kind, missing `actor.id`, bad timestamp,
@@ -102,7 +104,8 @@ _DIURNAL_PEAK_HOUR: Final = 15.0
 _LATE_MIN_MS: Final = 60_000
 _LATE_MAX_MS: Final = 600_000
 _DUPLICATE_MAX_DELAY_MS: Final = 30_000
-_COPY_TARGET_P: Final = 0.75       # preferential attachment: share of picks copying a recent target
+_COPY_TARGET_P: Final = 0.85       # preferential attachment: share of picks copying a recent target
+_WARMUP_POSTS: Final = 20          # until this many posts exist, ordinary engagement becomes posts
 _RECENT_POSTS: Final = 20_000
 _RECENT_TARGETS: Final = 5_000
 _RECENT_COMMENTS: Final = 5_000
@@ -646,7 +649,7 @@ class _Simulation:
         weights = [_PLATFORM_WEIGHTS.get(p, 5) for p in platforms]
         self.platform_table: list[str] = []
         for p, w in zip(platforms, weights, strict=True):
-            self.platform_table.extend([p] * round(1000 * w / sum(weights)))
+            self.platform_table.extend([p] * max(1, round(1000 * w / sum(weights))))
         self.votes_ok = {p: p in _VOTE_PLATFORMS for p in platforms}
         # Actors: Pareto followers; the big accounts are mostly verified.
         self.actors: dict[str, list[dict[str, Any]]] = {}
@@ -795,7 +798,7 @@ class _Simulation:
         """An event of ordinary traffic (the hot engagement path is inlined in `run`)."""
         rand = self.rand
         if kind in _ENGAGEMENT_KINDS:
-            if self.posts:
+            if len(self.posts) >= _WARMUP_POSTS:
                 return self._engage(ts, kind, self._pick_target())
             kind = "post"
         if kind == "reply":
@@ -976,7 +979,7 @@ class _Simulation:
             u = rand() * total_rate
             if u < base_rate:
                 kind = kind_table[int(rand() * n_kinds)]
-                if kind in _ENGAGEMENT_KINDS and posts:
+                if kind in _ENGAGEMENT_KINDS and len(posts) >= _WARMUP_POSTS:
                     # Hot path (~85% of events), inlined: a like, share, view or vote on a recent post.
                     if targets and rand() < _COPY_TARGET_P:
                         target = targets[int(rand() * len(targets))]

@@ -56,6 +56,13 @@ class CanonicalEvent:
         """The post this event counts under: its own id for a post, else the post acted on."""
         return self.id if self.kind == "post" else self.target_id
 
+    @property
+    def route_key(self) -> str:
+        """Partitioning key: a post and everything acting on it meet in one partition, so engagement
+        can inherit the post's hashtags and brands and per-post state stays local. Every copy of
+        one event has the same route key, so dedupe stays local too."""
+        return dedupe_key(self.platform, self.post_key or self.id)
+
     def to_wire(self) -> dict[str, Any]:
         """Compact form for the internal hand-off between worker stages (all fields, no RFC 3339)."""
         return {

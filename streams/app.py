@@ -28,6 +28,7 @@ def build_app(settings: Settings, app_id: str = "social-pulse") -> faust.App:
         broker_commit_interval=1.0,
         broker_commit_every=50_000,
         stream_buffer_maxsize=20_000,
+        table_standby_replicas=0,
         consumer_max_fetch_size=8 * 1024 * 1024,
     )
     from streams.agents import register_agents

@@ -1,7 +1,8 @@
-"""Routing valid events to the partition that owns their dedupe key.
+"""Routing valid events to the partition that owns them.
 
 Senders do not key their messages, so copies of one event can arrive on any `social.raw`
-partition. The router re-partitions by a stable hash of the dedupe key, and packs all events of
+partition. The router re-partitions by a stable hash of the event's route key (its post:
+see `CanonicalEvent.route_key`), and packs all events of
 one input batch that go to the same partition into one message: downstream stages then pay the
 per-message cost of Kafka and Faust once per pack, not once per event.
 """
@@ -25,7 +26,7 @@ def pack_by_partition(events: Iterable[CanonicalEvent], partitions: int) -> dict
     """Group events by owning partition; each group becomes one message value (a JSON array)."""
     groups: dict[int, list[dict[str, object]]] = {}
     for event in events:
-        groups.setdefault(partition_for_key(event.key, partitions), []).append(event.to_wire())
+        groups.setdefault(partition_for_key(event.route_key, partitions), []).append(event.to_wire())
     return {p: orjson.dumps(items) for p, items in groups.items()}
 
 

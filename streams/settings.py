@@ -69,8 +69,9 @@ class Settings(BaseSettings):
     metrics_host: str = "127.0.0.1"
     log_level: str = "warning"
 
-    # Dedupe
+    # Dedupe and enrichment
     dedupe_horizon_s: int = Field(default=7 * 24 * 3600, ge=60)
+    watchlist_file: Path | None = None  # brand -> keywords, handles, hashtags (deploy/watchlist.example.json)
 
     # Local stack (pulse dev)
     dev_kafka_controller_port: int = Field(default=9093, ge=1, le=65535)

@@ -74,6 +74,13 @@ class Pipeline:
             raise AssertionError(f"pulse {' '.join(args)} failed ({result.returncode}): {result.stderr[-2000:]}")
         return result
 
+    def stack(self, *args: str) -> None:
+        """`pulse dev ...` on the shared test stack (its own data folder, not this pipeline's)."""
+        result = subprocess.run([*PULSE, "dev", *args], env=dict(os.environ), cwd=ROOT, capture_output=True,
+                                text=True, timeout=180, check=False)
+        if result.returncode != 0:
+            raise AssertionError(f"pulse dev {' '.join(args)} failed: {result.stderr[-2000:]}")
+
     def migrate(self) -> None:
         self.pulse("migrate")
 

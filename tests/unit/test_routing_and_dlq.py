@@ -21,7 +21,7 @@ def test_partition_is_stable_and_in_range() -> None:
 def test_copies_of_one_event_pack_to_the_same_partition() -> None:
     packs = pack_by_partition([ev(1), ev(2), ev(1)], 6)
     assert sum(len(unpack(v)) for v in packs.values()) == 3
-    owner = partition_for_key(ev(1).key, 6)
+    owner = partition_for_key(ev(1).route_key, 6)
     assert [e.id for e in unpack(packs[owner])].count("id-1") == 2
 
 

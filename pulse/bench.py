@@ -1,0 +1,181 @@
+"""`pulse bench`: end-to-end throughput and memory of one worker on the local stack.
+
+1. starts the local stack (idempotent) and makes a fresh, isolated deployment: a topic prefix
+   and a ClickHouse database of its own, migrated;
+2. pre-loads N simulated events (duplicates, late and malformed ones included) into social.raw;
+3. starts one `pulse worker` and measures how fast unique rows become queryable in ClickHouse
+   `events` — sustained rate between 10% and 90% of the rows, and overall from worker start —
+   and the worker's peak RSS;
+4. measures the dedupe state's memory per remembered key in-process (tracemalloc).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import itertools
+import os
+import platform
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+from clickhouse_driver import Client
+
+from pulse.devstack.clickhouse import start_clickhouse
+from pulse.devstack.kafka import start_kafka
+from pulse.errors import PulseError
+from pulse.migrate import create_topics, migrate_clickhouse
+from pulse.replay import make_producer
+from pulse.simulate import GroundTruth, SimulationConfig, simulate
+from schemas.event import CanonicalEvent
+from schemas.topics import TopicNames
+from sinks.clickhouse_client import connect
+from streams.dedupe import DedupeState
+from streams.settings import Settings
+
+
+def machine() -> dict[str, Any]:
+    mem_kb = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    except OSError:
+        pass
+    cpu = ""
+    with contextlib.suppress(OSError, StopIteration):
+        cpu = next(ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                   if ln.startswith("model name"))
+    return {"cpus": os.cpu_count(), "cpu": cpu, "memory_gb": round(mem_kb / 1024 / 1024, 1),
+            "python": platform.python_version(), "os": platform.platform()}
+
+
+def peak_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return 0.0
+
+
+def dedupe_bytes_per_key(keys: int = 1_000_000) -> float:
+    """Python heap bytes the dedupe state holds per remembered key (keys shaped like real ones)."""
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    state = DedupeState(horizon_ms=7 * 86400_000)
+    pack = 1000
+    for offset in range(keys // pack):
+        for i in range(pack):
+            n = offset * pack + i
+            state.admit(CanonicalEvent("twitter", f"tw-{n:010d}", "like", 1_700_000_000_000 + n, "u",
+                                       target_id="p"), offset)
+        state.close_batch()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert len(state) == keys
+    return round((after - before) / keys, 1)
+
+
+def preload(settings: Settings, n: int, seed: int) -> GroundTruth:
+    truth = GroundTruth()
+    config = SimulationConfig(start_ms=(int(time.time()) // 60 - 120) * 60_000, seed=seed, rate=2000.0,
+                              duration_s=n / 2000.0 * 2, max_events=n)
+    producer = make_producer(settings)
+    topic = TopicNames(settings.topic_prefix).raw
+    try:
+        for msg in simulate(config, truth):
+            producer.send(topic, value=msg.value)
+        producer.flush()
+    finally:
+        producer.close()
+    return truth
+
+
+def run_bench(settings: Settings, events: int, seed: int, timeout_s: float,
+              echo: Any = print) -> dict[str, Any]:
+    tag = f"bench{int(time.time())}"
+    bench = settings.model_copy(update={"topic_prefix": f"{tag}.", "worker_id": tag})
+    ep = settings.clickhouse
+    database = f"pulse_{tag}"
+    url = f"clickhouse://{ep.user}:{ep.password.get_secret_value()}@{ep.host}:{ep.port}/{database}"
+    bench = bench.model_copy(update={"clickhouse_url": type(settings.clickhouse_url)(url)})
+    echo(start_kafka(settings))
+    echo(start_clickhouse(settings))
+    create_topics(bench, echo=lambda _: None)
+    admin = connect(ep, database=False)
+    admin.execute(f"CREATE DATABASE IF NOT EXISTS `{database}`")
+    client: Client = connect(bench.clickhouse)
+    migrate_clickhouse(client, database, echo=lambda _: None)
+    echo(f"pre-loading {events:,} simulated events into {bench.topic_prefix}social.raw ...")
+    t0 = time.monotonic()
+    truth = preload(bench, events, seed)
+    load_s = time.monotonic() - t0
+    messages = truth.messages
+    echo(f"loaded {messages:,} messages ({truth.unique_events:,} unique) in {load_s:.1f}s; starting one worker")
+    env = dict(os.environ, PULSE_TOPIC_PREFIX=bench.topic_prefix, PULSE_CLICKHOUSE_URL=url,
+               PULSE_WORKER_ID=tag, PULSE_DATA_DIR=str(settings.data_dir.resolve()))
+    log_path = settings.data_dir / "run" / f"{tag}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as log:
+        worker = subprocess.Popen([sys.executable, "-m", "pulse", "worker"], env=env, stdout=log,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+    started = time.monotonic()
+    samples: list[tuple[float, int]] = []
+    rss = 0.0
+    try:
+        target = truth.unique_events
+        while True:
+            stored = int(client.execute("SELECT count() FROM events_local")[0][0])
+            now = time.monotonic()
+            samples.append((now, stored))
+            rss = max(rss, peak_rss_mb(worker.pid))
+            if stored >= target:
+                break
+            if worker.poll() is not None:
+                raise PulseError(f"the bench worker exited; see {log_path}")
+            if now - started > timeout_s:
+                raise PulseError(f"the worker stored {stored:,} of {target:,} rows in {timeout_s:.0f}s; see {log_path}")
+            time.sleep(0.5)
+        finished = time.monotonic()
+        unique_in_view = int(client.execute("SELECT count() FROM events")[0][0])
+        rss = max(rss, peak_rss_mb(worker.pid))
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+    lo, hi = _crossing(samples, 0.1 * target), _crossing(samples, 0.9 * target)
+    sustained = (0.8 * target) / (hi - lo) if hi > lo else 0.0
+    result = {
+        "events": events,
+        "messages": messages,
+        "unique_events": target,
+        "unique_in_clickhouse_view": unique_in_view,
+        "events_per_s": round(sustained),
+        "messages_per_s_overall": round(messages / (finished - started)),
+        "seconds_from_worker_start": round(finished - started, 1),
+        "worker_peak_rss_mb": rss,
+        "dedupe_state_bytes_per_key": dedupe_bytes_per_key(),
+        "preload_seconds": round(load_s, 1),
+        "machine": machine(),
+    }
+    admin.execute(f"DROP DATABASE IF EXISTS `{database}`")
+    admin.disconnect()
+    client.disconnect()
+    return result
+
+
+def _crossing(samples: list[tuple[float, int]], level: float) -> float:
+    """Interpolated time at which the stored count crossed `level`."""
+    for (t0, c0), (t1, c1) in itertools.pairwise(samples):
+        if c0 <= level <= c1 and c1 > c0:
+            return t0 + (t1 - t0) * (level - c0) / (c1 - c0)
+    return samples[-1][0]

@@ -1,0 +1,45 @@
+"""Ground truth for the exact-count tests: the simulator's own bookkeeping of what it emitted."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pulse.simulate import GroundTruth, SimulatedMessage, SimulationConfig, simulate
+from tests.integration.conftest import Pipeline
+
+# Dimensions whose keys come straight from the input (hashtags and brands depend on enrichment
+# and the watchlist, and are checked separately).
+EXACT_DIMENSIONS = ("platform", "post", "author")
+COUNT_COLUMNS = ("posts", "comments", "replies", "likes", "shares", "views", "mentions", "votes", "total")
+
+
+def traffic(seed: int, seconds: float, rate: float, **overrides: Any) -> tuple[list[SimulatedMessage], GroundTruth]:
+    truth = GroundTruth()
+    start_ms = (int(time.time()) // 60 - 30) * 60_000  # half an hour ago, on a minute boundary
+    config = SimulationConfig(seed=seed, rate=rate, duration_s=seconds, start_ms=start_ms, **overrides)
+    return list(simulate(config, truth)), truth
+
+
+def expected_rows(truth: GroundTruth) -> dict[tuple[str, str, int], tuple[int, ...]]:
+    return {(r["dimension"], r["key"], r["minute"]): tuple(r[c] for c in COUNT_COLUMNS)
+            for r in truth.engagement_rows() if r["dimension"] in EXACT_DIMENSIONS}
+
+
+def stored_rows(p: Pipeline) -> dict[tuple[str, str, int], tuple[int, ...]]:
+    rows = p.query(f"SELECT dimension, key, toUnixTimestamp(minute), {', '.join(COUNT_COLUMNS)} "
+                   "FROM {db}.engagement_by_minute WHERE dimension IN ('platform', 'post', 'author')")
+    return {(r[0], r[1], int(r[2])): tuple(int(x) for x in r[3:]) for r in rows}
+
+
+def assert_exact(p: Pipeline, truth: GroundTruth, timeout: float = 180) -> None:
+    """Wait until ClickHouse holds exactly the unique events, then compare every count."""
+    p.wait_for("unique events in ClickHouse", lambda: p.scalar("SELECT count() FROM {db}.events"),
+               truth.unique_events, timeout=timeout)
+    expected, stored = expected_rows(truth), stored_rows(p)
+    missing = {k: v for k, v in expected.items() if stored.get(k) != v}
+    extra = {k: v for k, v in stored.items() if k not in expected}
+    assert not missing and not extra, (
+        f"{len(missing)} wrong/missing rows, e.g. {list(missing.items())[:3]} vs "
+        f"{[(k, stored.get(k)) for k in list(missing)[:3]]}; {len(extra)} extra rows, e.g. {list(extra.items())[:3]}")
+    assert p.scalar("SELECT count() FROM {db}.dead_letters") == truth.malformed

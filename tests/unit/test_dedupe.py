@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from schemas.event import CanonicalEvent
+from streams.dedupe import DedupeState, PackRecord
+
+HOUR = 3600_000
+
+
+def ev(i: int, t: int = 0, kind: str = "like", target: str = "p-1") -> CanonicalEvent:
+    return CanonicalEvent("x", f"e-{i}", kind, t, "u", target_id="" if kind == "post" else target)
+
+
+def admit_pack(state: DedupeState, offset: int, events: list[CanonicalEvent]) -> list[str]:
+    new = [e.id for e in events if state.admit(e, offset)]
+    return new
+
+
+def test_duplicates_within_and_across_packs_are_dropped() -> None:
+    s = DedupeState(24 * HOUR)
+    assert admit_pack(s, 10, [ev(1), ev(2), ev(1)]) == ["e-1", "e-2"]
+    s.close_batch()
+    assert admit_pack(s, 11, [ev(2), ev(3)]) == ["e-3"]
+    s.close_batch()
+    assert len(s) == 3
+
+
+def test_redelivered_pack_is_emitted_again_but_later_copies_are_not() -> None:
+    s = DedupeState(24 * HOUR)
+    admit_pack(s, 10, [ev(1), ev(2)])
+    admit_pack(s, 11, [ev(1)])  # a copy in a later pack of the same batch
+    records = s.close_batch()
+    # The worker died before acking: a fresh state recovers the persisted records...
+    r = DedupeState(24 * HOUR)
+    for offset, record in records.items():
+        r.load(offset, PackRecord.from_json(record.to_json()))
+    # ...and the redelivered packs produce exactly what they produced the first time.
+    assert admit_pack(r, 10, [ev(1), ev(2), ev(2)]) == ["e-1", "e-2"]
+    assert admit_pack(r, 11, [ev(1)]) == []
+    r.close_batch()
+    assert admit_pack(r, 12, [ev(1), ev(2)]) == []
+
+
+def test_posts_are_remembered_for_inheritance_and_persisted() -> None:
+    s = DedupeState(24 * HOUR)
+    post = ev(1, kind="post")
+    assert s.admit(post, 5)
+    post.hashtags, post.brands = ["launch"], ["acme"]
+    s.remember_post(post, 5)
+    like = ev(2, target="e-1")
+    assert s.inherited(like) == (["launch"], ["acme"])
+    assert s.inherited(ev(3, target="unknown")) is None
+    assert s.inherited(ev(4, kind="comment", target="e-1")) is None  # comments have their own text
+    records = s.close_batch()
+    r = DedupeState(24 * HOUR)
+    r.load(5, PackRecord.from_json(records[5].to_json()))
+    assert r.inherited(like) == (["launch"], ["acme"])
+
+
+def test_horizon_forgets_old_packs_by_event_time() -> None:
+    s = DedupeState(2 * HOUR)
+    admit_pack(s, 1, [ev(1, t=0)])
+    s.close_batch()
+    admit_pack(s, 2, [ev(2, t=1 * HOUR)])
+    s.close_batch()
+    assert s.expire() == []
+    admit_pack(s, 3, [ev(3, t=3 * HOUR)])
+    s.close_batch()
+    assert s.expire() == [1]
+    assert admit_pack(s, 4, [ev(1, t=3 * HOUR), ev(2, t=3 * HOUR)]) == ["e-1"]
