@@ -69,7 +69,7 @@ def canonical_from_object(obj: dict[str, Any]) -> CanonicalEvent:
     platform = _required_str(obj, "platform", "platform").lower()
     event_id = _required_str(obj, "id", "id")
     kind = obj.get("kind")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         shown = "missing" if kind is None else f"unknown kind {str(kind)[:40]!r}"
         raise _Invalid(f"kind: {shown}; expected one of {', '.join(sorted(KINDS))}")
     occurred_at_ms = parse_time_ms(obj.get("occurred_at"))

@@ -123,3 +123,9 @@ def test_huge_numbers_are_rejected_not_raised() -> None:
     raw = b'{"platform":"x","id":"1","kind":"like","occurred_at":"2026-11-21T10:00:05Z",' \
           b'"actor":{"id":"u","followers":123456789012345678901234567890},"target_id":"p"}'
     assert isinstance(normalize(raw, LIMIT), Rejection)
+
+
+@pytest.mark.parametrize("kind", [["like"], {"a": 1}, 5, True])
+def test_unhashable_or_odd_kinds_are_rejected(kind: Any) -> None:
+    result = run(good(kind=kind))
+    assert isinstance(result, Rejection) and result.reason.startswith("kind: unknown kind")
