@@ -29,7 +29,7 @@ from pulse.devstack.clickhouse import start_clickhouse
 from pulse.devstack.kafka import start_kafka
 from pulse.errors import PulseError
 from pulse.migrate import create_topics, migrate_clickhouse
-from pulse.replay import make_producer
+from pulse.produce import produce_values
 from pulse.simulate import GroundTruth, SimulationConfig, simulate
 from schemas.event import CanonicalEvent
 from schemas.topics import TopicNames
@@ -87,14 +87,7 @@ def preload(settings: Settings, n: int, seed: int) -> GroundTruth:
     truth = GroundTruth()
     config = SimulationConfig(start_ms=(int(time.time()) // 60 - 120) * 60_000, seed=seed, rate=2000.0,
                               duration_s=n / 2000.0 * 2, max_events=n)
-    producer = make_producer(settings)
-    topic = TopicNames(settings.topic_prefix).raw
-    try:
-        for msg in simulate(config, truth):
-            producer.send(topic, value=msg.value)
-        producer.flush()
-    finally:
-        producer.close()
+    produce_values(settings, TopicNames(settings.topic_prefix).raw, (msg.value for msg in simulate(config, truth)))
     return truth
 
 

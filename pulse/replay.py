@@ -30,16 +30,21 @@ def make_producer(settings: Settings) -> KafkaProducer:
                          "start it with `pulse dev up` or set PULSE_KAFKA_BOOTSTRAP") from exc
 
 
-def _lines(stream: IO[bytes]) -> Iterator[bytes]:
+def _lines(stream: IO[bytes], skipped: list[int]) -> Iterator[bytes]:
     for line in stream:
-        yield line.rstrip(b"\r\n")
+        line = line.rstrip(b"\r\n")
+        if line.strip():
+            yield line
+        else:
+            skipped[0] += 1
 
 
 def replay_file(settings: Settings, source: Path, topic: str | None = None,
                 progress: bool = True) -> tuple[int, int]:
     """Produce every non-blank line; returns (produced, skipped blank lines)."""
-    from kafka.errors import KafkaError
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    from pulse.produce import produce_values
 
     target = topic or TopicNames(settings.topic_prefix).raw
     if str(source) == "-":
@@ -50,28 +55,19 @@ def replay_file(settings: Settings, source: Path, topic: str | None = None,
             raise PulseError(f"{source}: no such file")
         stream = source.open("rb")
         total = source.stat().st_size
-    producer = make_producer(settings)
-    produced = skipped = 0
+    skipped = [0]
     try:
         columns = (TextColumn("replay"), BarColumn(), TaskProgressColumn(),
                    TextColumn("{task.fields[n]:,} messages"), TimeElapsedColumn())
         with Progress(*columns, disable=not progress, transient=False) as bar:
             task = bar.add_task("replay", total=total, n=0)
-            for line in _lines(stream):
-                if not line.strip():
-                    skipped += 1
-                else:
-                    producer.send(target, value=line)
-                    produced += 1
-                if produced % 2000 == 0:
-                    bar.update(task, completed=stream.tell() if total else None, n=produced)
-            producer.flush()
+
+            def advance(n: int) -> None:
+                bar.update(task, completed=stream.tell() if total else None, n=n)
+
+            produced = produce_values(settings, target, _lines(stream, skipped), advance)
             bar.update(task, completed=total, n=produced)
-    except KafkaError as exc:
-        raise PulseError(f"producing to {target} failed ({type(exc).__name__}); is Kafka up and the topic "
-                         "created (`pulse migrate`)?") from exc
     finally:
-        producer.close()
         if stream is not sys.stdin.buffer:
             stream.close()
-    return produced, skipped
+    return produced, skipped[0]

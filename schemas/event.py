@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from collections.abc import Sequence
 from typing import Any, Final
 
 KINDS: Final = frozenset({"post", "comment", "reply", "like", "share", "view", "mention", "follow", "vote"})
@@ -18,10 +19,21 @@ def dedupe_key(platform: str, event_id: str) -> str:
     return f"{platform}\x1f{event_id}"
 
 
+_SECOND_PREFIX: dict[int, str] = {}
+
+
 def format_time_ms(epoch_ms: int) -> str:
-    """RFC 3339 UTC with milliseconds, e.g. 2026-11-21T10:00:05.120Z."""
-    dt = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
+    """RFC 3339 UTC with milliseconds, e.g. 2026-11-21T10:00:05.120Z.
+
+    On the per-event path: events cluster in time, so the formatted second is cached (bounded).
+    """
+    seconds, millis = divmod(epoch_ms, 1000)
+    prefix = _SECOND_PREFIX.get(seconds)
+    if prefix is None:
+        if len(_SECOND_PREFIX) > 100_000:
+            _SECOND_PREFIX.clear()
+        prefix = _SECOND_PREFIX[seconds] = datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+    return f"{prefix}{millis:03d}Z"
 
 
 @dataclass(slots=True)
@@ -39,12 +51,13 @@ class CanonicalEvent:
     text: str = ""
     url: str = ""
     lang: str = ""
-    # Enrichment (filled by the enrich stage).
+    # Enrichment (filled by the enrich stage, which assigns fresh lists). Immutable empty
+    # defaults save four list allocations per event on the hot path.
     sentiment: float = 0.0
-    hashtags: list[str] = field(default_factory=list)
-    mentions: list[str] = field(default_factory=list)
-    urls: list[str] = field(default_factory=list)
-    brands: list[str] = field(default_factory=list)
+    hashtags: Sequence[str] = ()
+    mentions: Sequence[str] = ()
+    urls: Sequence[str] = ()
+    brands: Sequence[str] = ()
     author_tier: str = ""
 
     @property
@@ -63,20 +76,17 @@ class CanonicalEvent:
         one event has the same route key, so dedupe stays local too."""
         return dedupe_key(self.platform, self.post_key or self.id)
 
-    def to_wire(self) -> dict[str, Any]:
-        """Compact form for the internal hand-off between worker stages (all fields, no RFC 3339)."""
-        return {
-            "p": self.platform, "i": self.id, "k": self.kind, "t": self.occurred_at_ms,
-            "a": self.actor_id, "ah": self.actor_handle, "af": self.actor_followers, "av": self.actor_verified,
-            "tg": self.target_id, "pa": self.parent_id, "x": self.text, "u": self.url, "l": self.lang,
-        }
+    def to_wire(self) -> list[Any]:
+        """Compact positional form for the internal hand-off between worker stages (social.keyed)."""
+        return [self.platform, self.id, self.kind, self.occurred_at_ms, self.actor_id, self.actor_handle,
+                self.actor_followers, self.actor_verified, self.target_id, self.parent_id, self.text, self.url,
+                self.lang]
 
     @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> CanonicalEvent:
-        return cls(d["p"], d["i"], d["k"], d["t"], d["a"], d["ah"], d["af"], d["av"], d["tg"], d["pa"],
-                   d["x"], d["u"], d["l"])
+    def from_wire(cls, row: list[Any]) -> CanonicalEvent:
+        return cls(*row[:13])
 
-    def to_output(self, ingested_at_ms: int) -> dict[str, Any]:
+    def to_output(self, ingested_at: str) -> dict[str, Any]:
         """The `social.events` value (JSON Schema: schemas/json/social.events.schema.json)."""
         return {
             "platform": self.platform,
@@ -96,5 +106,5 @@ class CanonicalEvent:
             "mentions": self.mentions,
             "urls": self.urls,
             "brands": self.brands,
-            "ingested_at": format_time_ms(ingested_at_ms),
+            "ingested_at": ingested_at,
         }

@@ -26,6 +26,9 @@ def build_app(settings: Settings, app_id: str = "social-pulse") -> faust.App:
         stream_wait_empty=False,
         web_enabled=False,
         broker_commit_interval=1.0,
+        # A SIGKILLed worker's partitions move to the others after this long (faust's default is 60 s).
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 3),
         broker_commit_every=50_000,
         stream_buffer_maxsize=20_000,
         table_standby_replicas=0,

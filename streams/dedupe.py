@@ -47,6 +47,7 @@ class DedupeState:
         self._open: dict[int, PackRecord] = {}  # records being built in the current batch
         self._admitted_now: set[str] = set()
         self.watermark_ms = 0  # newest event time seen in this partition
+        self.last_offset = -1  # newest pack with a record: every pack leaves one, even if all duplicates
 
     def __len__(self) -> int:
         return len(self._seen)
@@ -58,6 +59,19 @@ class DedupeState:
             self._seen.setdefault(key, offset)
         self._posts.update(record.posts)
         self.watermark_ms = max(self.watermark_ms, record.max_event_ms)
+        self.last_offset = max(self.last_offset, offset)
+
+    def missing_before(self, offset: int) -> range:
+        """Pack offsets between the last recorded pack and `offset` that were never processed.
+
+        The consumer can skip messages around a rebalance (a known Faust issue); the worker reads
+        the packs in this range directly from Kafka before going on, so none is lost.
+        """
+        return range(self.last_offset + 1, offset)
+
+    def open_pack(self, offset: int) -> None:
+        """Start processing the pack at `offset`, so it leaves a record even if it adds nothing."""
+        self._open.setdefault(offset, PackRecord())
 
     def admit(self, event: CanonicalEvent, offset: int) -> bool:
         """True when `event` is new (first copy of its key); records it under the pack at `offset`."""
@@ -100,7 +114,10 @@ class DedupeState:
                 record.keys = list(dict.fromkeys(previous.keys + record.keys))
                 record.posts = {**previous.posts, **record.posts}
                 record.max_event_ms = max(previous.max_event_ms, record.max_event_ms)
+            if not record.keys and not record.max_event_ms:
+                record.max_event_ms = self.watermark_ms  # an all-duplicate pack expires with its peers
             self._records[offset] = record
+            self.last_offset = max(self.last_offset, offset)
         self._open = {}
         self._admitted_now = set()
         return records

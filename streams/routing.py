@@ -24,7 +24,7 @@ def partition_for_key(key: str, partitions: int) -> int:
 
 def pack_by_partition(events: Iterable[CanonicalEvent], partitions: int) -> dict[int, bytes]:
     """Group events by owning partition; each group becomes one message value (a JSON array)."""
-    groups: dict[int, list[dict[str, object]]] = {}
+    groups: dict[int, list[list[object]]] = {}
     for event in events:
         groups.setdefault(partition_for_key(event.route_key, partitions), []).append(event.to_wire())
     return {p: orjson.dumps(items) for p, items in groups.items()}

@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     batch_max: int = Field(default=5000, ge=1)
     batch_within_s: float = Field(default=0.5, gt=0)
     sink_retry_max_s: float = Field(default=30.0, gt=0)
+    session_timeout_s: float = Field(default=10.0, ge=6.0, le=300.0)
     metrics_port: int = Field(default=0, ge=0, le=65535)
     # Loopback unless configured: containers set 0.0.0.0 so Prometheus can scrape them.
     metrics_host: str = "127.0.0.1"

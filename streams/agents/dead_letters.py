@@ -1,4 +1,7 @@
-"""social.dlq → ClickHouse `dead_letters`, acked only after the insert."""
+"""social.dlq → ClickHouse `dead_letters`, committed only after the insert.
+
+Rows are keyed by where the rejected input came from, so a batch written twice is one row each.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import orjson
 from schemas.topics import TopicNames
 from sinks.clickhouse_writer import ClickHouseWriter
 from sinks.event_rows import DEAD_LETTER_COLUMNS
+from streams.agents.batch_service import BatchConsumerService
 from streams.settings import Settings
 
 
@@ -25,36 +29,44 @@ def _int(value: Any, default: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
-def register_dead_letter_sink(app: faust.App, settings: Settings) -> None:
-    names = TopicNames(settings.topic_prefix)
-    dlq_topic = app.topic(names.dlq, value_serializer="raw", key_serializer="raw", allow_empty=True)
-    writer = ClickHouseWriter(settings.clickhouse, "dead_letters_local", DEAD_LETTER_COLUMNS,
-                              max_backoff_s=settings.sink_retry_max_s)
+def dead_letter_columns(records: list[Any]) -> list[list[Any]]:
+    """DLQ consumer records → columns of `dead_letters_local`; garbage in the DLQ is kept, described."""
+    columns: list[list[Any]] = [[] for _ in DEAD_LETTER_COLUMNS]
+    for msg in records:
+        try:
+            record = orjson.loads(msg.value or b"{}")
+            if not isinstance(record, dict):
+                raise ValueError("not an object")
+        except (orjson.JSONDecodeError, ValueError):
+            record = {"error": "dlq: record is not a JSON object", "raw": repr(msg.value)[:65536]}
+        row = (
+            _received_ms(record.get("received_at"), int(msg.timestamp)),
+            str(record.get("error", "")),
+            str(record.get("topic", msg.topic)),
+            _int(record.get("partition"), msg.partition),
+            _int(record.get("offset"), msg.offset),
+            str(record.get("raw", "")),
+            str(record.get("raw_encoding", "utf-8")),
+        )
+        for column, value in zip(columns, row, strict=True):
+            column.append(value)
+    return columns
 
-    @app.agent(dlq_topic, name="dead-letter-sink")
-    async def dead_letter_sink(stream: Any) -> None:
-        async for batch in stream.noack_take(settings.batch_max, within=settings.batch_within_s):
-            columns: list[list[Any]] = [[] for _ in DEAD_LETTER_COLUMNS]
-            for event in batch:
-                msg = event.message
-                try:
-                    record = orjson.loads(msg.value or b"{}")
-                    if not isinstance(record, dict):
-                        raise ValueError("not an object")
-                except (orjson.JSONDecodeError, ValueError):
-                    # Someone else wrote garbage to the DLQ: keep it, described, rather than crash.
-                    record = {"error": "dlq: record is not a JSON object", "raw": repr(msg.value)[:65536]}
-                row = (
-                    _received_ms(record.get("received_at"), int(msg.timestamp * 1000)),
-                    str(record.get("error", "")),
-                    str(record.get("topic", msg.topic)),
-                    _int(record.get("partition"), msg.partition),
-                    _int(record.get("offset"), msg.offset),
-                    str(record.get("raw", "")),
-                    str(record.get("raw_encoding", "utf-8")),
-                )
-                for column, value in zip(columns, row, strict=True):
-                    column.append(value)
-            await writer.insert(columns)
-            for event in batch:
-                event.ack()
+
+class DeadLetterSink(BatchConsumerService):
+    stage = "dead-letter-sink"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._writer = ClickHouseWriter(self.settings.clickhouse, "dead_letters_local", DEAD_LETTER_COLUMNS,
+                                        max_backoff_s=self.settings.sink_retry_max_s)
+
+    def topic(self) -> str:
+        return TopicNames(self.settings.topic_prefix).dlq
+
+    async def handle(self, records: list[Any]) -> None:
+        await self._writer.insert(dead_letter_columns(records))
+
+
+def register_dead_letter_sink(app: faust.App, settings: Settings) -> None:
+    app.service(type("DeadLetterSinkForApp", (DeadLetterSink,), {"settings": settings, "app_id": app.conf.id}))

@@ -16,8 +16,9 @@ from typing import Any
 
 import faust
 import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from schemas.event import CanonicalEvent
+from schemas.event import CanonicalEvent, format_time_ms
 from schemas.topics import TopicNames
 from sinks.clickhouse_writer import ClickHouseWriter
 from sinks.event_rows import EVENT_COLUMNS, event_columns
@@ -27,7 +28,8 @@ from streams.enrich import Enricher
 from streams.enrich.language import LanguageDetector
 from streams.enrich.sentiment import SentimentScorer
 from streams.enrich.watchlist import Watchlist
-from streams.routing import unpack
+from streams.kafka_batch import BatchSender, Record, make_producer
+from streams.routing import partition_for_key, unpack
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,50 @@ class PartitionStates:
         return sum(len(s) for s in self._states.values())
 
 
+class PackReader:
+    """Reads a range of social.keyed packs straight from Kafka (no consumer group)."""
+
+    def __init__(self, settings: Settings, topic: str) -> None:
+        self._settings = settings
+        self._topic = topic
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def read(self, partition: int, start: int, stop: int) -> list[tuple[int, bytes]]:
+        if self._consumer is None:
+            self._consumer = AIOKafkaConsumer(bootstrap_servers=self._settings.kafka_bootstrap,
+                                              enable_auto_commit=False, group_id=None,
+                                              max_partition_fetch_bytes=8 * 1024 * 1024)
+            await self._consumer.start()
+        consumer = self._consumer
+        tp = TopicPartition(self._topic, partition)
+        consumer.assign([tp])
+        first = (await consumer.beginning_offsets([tp]))[tp]
+        if first > start:
+            log.error("partition %d: packs %d..%d were deleted by retention before they were processed",
+                      partition, start, first - 1)
+        consumer.seek(tp, max(start, first))
+        out: list[tuple[int, bytes]] = []
+        while await consumer.position(tp) < stop:
+            for record in (await consumer.getmany(tp, timeout_ms=1000)).get(tp, []):
+                if record.offset < stop and record.value is not None:
+                    out.append((record.offset, record.value))
+        return out
+
+    async def stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+
+def event_records(events: list[CanonicalEvent], partitions: int, now_ms: int) -> list[Record]:
+    """social.events messages, keyed (and partitioned) by dedupe key."""
+    ingested_at = format_time_ms(now_ms)
+    records: list[Record] = []
+    for ev in events:
+        key = ev.key
+        records.append((partition_for_key(key, partitions), key.encode(), orjson.dumps(ev.to_output(ingested_at))))
+    return records
+
+
 def build_enricher(settings: Settings) -> Enricher:
     watchlist = Watchlist.from_file(settings.watchlist_file) if settings.watchlist_file else Watchlist.empty()
     return Enricher(watchlist, LanguageDetector(), SentimentScorer())
@@ -86,6 +132,17 @@ def register_store(app: faust.App, settings: Settings) -> None:
 
     @app.agent(keyed_topic, name="store")
     async def store(stream: Any) -> None:
+        producer = make_producer(settings, f"{app.conf.id}-store")
+        gaps = PackReader(settings, names.keyed)
+        await producer.start()
+        try:
+            await store_batches(stream, BatchSender(producer), gaps)
+        finally:
+            await producer.stop()
+            await gaps.stop()
+
+    async def store_batches(stream: Any, sender: BatchSender, gaps: PackReader) -> None:
+        events_partitions = await sender.partitions(names.events)
         async for batch in stream.noack_take(64, within=settings.batch_within_s):
             new: list[CanonicalEvent] = []
             touched: dict[int, DedupeState] = {}
@@ -94,19 +151,25 @@ def register_store(app: faust.App, settings: Settings) -> None:
                 msg = event.message
                 state = touched.get(msg.partition) or states.get(msg.partition)
                 touched[msg.partition] = state
-                for ev in unpack(msg.value):
-                    if not state.admit(ev, msg.offset):
-                        duplicates += 1
-                        continue
-                    enricher.enrich(ev, state.inherited(ev))
-                    state.remember_post(ev, msg.offset)
-                    new.append(ev)
+                missing = state.missing_before(msg.offset)
+                packs = [(msg.offset, msg.value)]
+                if missing:
+                    log.warning("partition %d: packs %d..%d were skipped by the consumer; reading them directly",
+                                msg.partition, missing.start, missing.stop - 1)
+                    packs = [*await gaps.read(msg.partition, missing.start, missing.stop), *packs]
+                for offset, value in packs:
+                    state.open_pack(offset)
+                    for ev in unpack(value):
+                        if not state.admit(ev, offset):
+                            duplicates += 1
+                            continue
+                        enricher.enrich(ev, state.inherited(ev))
+                        state.remember_post(ev, offset)
+                        new.append(ev)
             now_ms = int(time.time() * 1000)
             if new:
                 await writer.insert(event_columns(new, now_ms))
-                sends = [await app.producer.send(names.events, ev.key.encode(), orjson.dumps(ev.to_output(now_ms)),
-                                                 None, None, None) for ev in new]
-                await asyncio.gather(*sends)
+                await sender.send_all(names.events, event_records(new, events_partitions, now_ms))
             changelog = []
             for partition, state in touched.items():
                 for offset, record in state.close_batch().items():

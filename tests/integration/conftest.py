@@ -55,6 +55,7 @@ class Pipeline:
             "PULSE_CLICKHOUSE_URL": f"clickhouse://{ep.user}:@{ep.host}:{ep.port}/{self.database}",
             "PULSE_DATA_DIR": str(tmp / "data"),
             "PULSE_BATCH_WITHIN_S": "0.2",
+            "PULSE_LOG_LEVEL": "info",  # so a failing test shows what the workers were doing
         })
         self.settings = Settings(topic_prefix=self.prefix, data_dir=tmp / "data",
                                  clickhouse_url=self.env["PULSE_CLICKHOUSE_URL"])  # type: ignore[arg-type]
@@ -129,7 +130,13 @@ class Pipeline:
                 if proc.poll() is not None:
                     raise AssertionError(f"worker {name} died: {self.worker_log(name)[-3000:]}")
             time.sleep(0.5)
-        raise AssertionError(f"{what}: expected {expected!r}, last saw {last!r} after {timeout}s")
+        logs = "\n".join(f"--- {name}:\n{self.log_tail(name)}" for name in self.workers)
+        raise AssertionError(f"{what}: expected {expected!r}, last saw {last!r} after {timeout}s\n{logs}")
+
+    def log_tail(self, name: str, lines: int = 60) -> str:
+        """The worker's log without Faust's boxed tables, last lines only."""
+        text = [ln for ln in self.worker_log(name).splitlines() if ln.strip() and ln.lstrip()[:1] not in "│┌└├"]
+        return "\n".join(ln[:300] for ln in text[-lines:])
 
     def close(self) -> None:
         for name in list(self.workers):

@@ -42,4 +42,27 @@ def assert_exact(p: Pipeline, truth: GroundTruth, timeout: float = 180) -> None:
     assert not missing and not extra, (
         f"{len(missing)} wrong/missing rows, e.g. {list(missing.items())[:3]} vs "
         f"{[(k, stored.get(k)) for k in list(missing)[:3]]}; {len(extra)} extra rows, e.g. {list(extra.items())[:3]}")
-    assert p.scalar("SELECT count() FROM {db}.dead_letters") == truth.malformed
+    p.wait_for("dead letters in ClickHouse", lambda: p.scalar("SELECT count() FROM {db}.dead_letters"),
+               truth.malformed, timeout=timeout)
+
+
+def consume_all(p: Pipeline, topic: str) -> list[tuple[bytes | None, bytes]]:
+    """Every message of a topic, read up to the end offsets taken when the call starts."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=p.settings.kafka_bootstrap, enable_auto_commit=False)
+    try:
+        name = p.topic(topic)
+        tps = [TopicPartition(name, n) for n in sorted(consumer.partitions_for_topic(name) or [])]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        end = consumer.end_offsets(tps)
+        out: list[tuple[bytes | None, bytes]] = []
+        deadline = time.monotonic() + 120
+        while any(consumer.position(tp) < end[tp] for tp in tps):
+            assert time.monotonic() < deadline, f"reading {name} took too long"
+            for records in consumer.poll(timeout_ms=1000, max_records=10000).values():
+                out.extend((r.key, r.value) for r in records)
+        return out
+    finally:
+        consumer.close()

@@ -67,3 +67,21 @@ def test_horizon_forgets_old_packs_by_event_time() -> None:
     s.close_batch()
     assert s.expire() == [1]
     assert admit_pack(s, 4, [ev(1, t=3 * HOUR), ev(2, t=3 * HOUR)]) == ["e-1"]
+
+
+def test_every_pack_leaves_a_record_so_skipped_packs_are_detected() -> None:
+    s = DedupeState(24 * HOUR)
+    assert list(s.missing_before(0)) == []
+    assert list(s.missing_before(3)) == [0, 1, 2], "nothing recorded yet: packs 0..2 were never processed"
+    for offset, events in ((0, [ev(1)]), (1, [ev(1)])):  # pack 1 holds only a duplicate
+        s.open_pack(offset)
+        for e in events:
+            s.admit(e, offset)
+    records = s.close_batch()
+    assert set(records) == {0, 1} and records[1].keys == []
+    assert list(s.missing_before(2)) == []
+    assert list(s.missing_before(5)) == [2, 3, 4]
+    r = DedupeState(24 * HOUR)
+    for offset, record in records.items():
+        r.load(offset, PackRecord.from_json(record.to_json()))
+    assert list(r.missing_before(2)) == [] and r.last_offset == 1

@@ -3,8 +3,10 @@ from __future__ import annotations
 import base64
 
 import orjson
+from hypothesis import given
+from hypothesis import strategies as st
 
-from schemas.event import CanonicalEvent, dedupe_key
+from schemas.event import CanonicalEvent, dedupe_key, format_time_ms
 from streams.dead_letter import MAX_RAW_KEPT, dead_letter_record
 from streams.routing import pack_by_partition, partition_for_key, unpack
 
@@ -37,3 +39,12 @@ def test_dead_letter_base64_for_binary_and_truncates_oversize() -> None:
     assert rec["raw_encoding"] == "base64" and base64.b64decode(rec["raw"]) == b"\xff\x00"
     big = dead_letter_record("value: oversize", "social.raw", 0, 1, b"a" * (MAX_RAW_KEPT + 10), 0)
     assert big["raw_truncated"] is True and len(big["raw"]) == MAX_RAW_KEPT
+
+
+@given(st.integers(min_value=0, max_value=4_102_444_800_000))
+def test_format_time_ms_matches_datetime(ms: int) -> None:
+    from datetime import UTC, datetime
+
+    expected = datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    assert format_time_ms(ms) == expected
+    assert format_time_ms(ms) == expected  # and again, from the cache

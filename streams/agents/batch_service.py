@@ -1,0 +1,86 @@
+"""A consumer-group stage inside the Faust worker that reads with aiokafka's batch `getmany`.
+
+Used for the stateless stages (route, dead-letter sink): no per-message stream machinery, and
+offsets are committed by this class only after `handle` returned, i.e. after the batch's effects
+are durable. A failed batch is rewound and retried with backoff; a batch whose partitions moved
+meanwhile is left to their new owner (at-least-once; every effect downstream is idempotent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from mode import Service
+
+from streams.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class BatchConsumerService(Service):
+    settings: Settings
+    app_id: str
+    stage: str = "stage"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._consumer: AIOKafkaConsumer | None = None
+
+    def topic(self) -> str:
+        raise NotImplementedError
+
+    async def handle(self, records: list[Any]) -> None:
+        """Make the batch's effects durable; raise to have it retried."""
+        raise NotImplementedError
+
+    async def on_start(self) -> None:
+        s = self.settings
+        self._consumer = AIOKafkaConsumer(
+            self.topic(),
+            bootstrap_servers=s.kafka_bootstrap,
+            group_id=f"{self.app_id}-{self.stage}",
+            client_id=f"{self.app_id}-{self.stage}-{s.worker_id}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_partition_fetch_bytes=8 * 1024 * 1024,
+            fetch_max_bytes=64 * 1024 * 1024,
+            session_timeout_ms=int(s.session_timeout_s * 1000),
+            heartbeat_interval_ms=int(min(3.0, s.session_timeout_s / 3) * 1000),
+            max_poll_interval_ms=600_000,
+        )
+        await self._consumer.start()
+
+    async def on_stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    @Service.task
+    async def _consume(self) -> None:
+        assert self._consumer is not None
+        consumer, s = self._consumer, self.settings
+        failures = 0
+        while not self.should_stop:
+            batches = await consumer.getmany(timeout_ms=int(s.batch_within_s * 1000), max_records=s.batch_max)
+            records = [rec for recs in batches.values() for rec in recs]
+            if not records:
+                continue
+            try:
+                await self.handle(records)
+            except (KafkaError, OSError) as exc:
+                failures += 1
+                delay = min(30.0, 0.5 * 2 ** min(failures, 6))
+                log.warning("%s: batch failed (%s); retrying in %.1fs", self.stage, exc, delay)
+                for tp, recs in batches.items():
+                    consumer.seek(tp, recs[0].offset)
+                await asyncio.sleep(delay)
+                continue
+            failures = 0
+            offsets = {TopicPartition(tp.topic, tp.partition): recs[-1].offset + 1 for tp, recs in batches.items()}
+            try:
+                await consumer.commit(offsets)
+            except (CommitFailedError, IllegalStateError) as exc:
+                log.info("%s: commit after rebalance skipped: %s", self.stage, exc)
