@@ -28,8 +28,9 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 system-tools:
 	@bash deploy/dev/install-system-tools.sh
 
+# `make demo DEMO_ARGS="--duration 60"` ends by itself with a summary.
 demo: setup
-	$(BIN)/pulse demo
+	$(BIN)/pulse demo $(DEMO_ARGS)
 
 lint:
 	$(BIN)/ruff check streams schemas sinks pulse tests

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from pulse.preflight import check_clickhouse_migrated, check_kafka_topics
@@ -21,6 +22,10 @@ def run_worker(settings: Settings) -> None:
         start_http_server(settings.metrics_port, addr=settings.metrics_host)
     (settings.data_dir / "workers" / settings.worker_id).mkdir(parents=True, exist_ok=True)
     app = build_app(settings)
+    # Long-lived state (dedupe keys, table entries) would make every full GC pass walk it; the
+    # pipeline creates no reference cycles on its hot path, so collect rarely.
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 1000)
     logging.getLogger("faust").setLevel(settings.log_level.upper())
     worker = faust.Worker(app, loglevel=settings.log_level.upper(), quiet=True)
     worker.execute_from_commandline()

@@ -67,7 +67,8 @@ class DedupeState:
         The consumer can skip messages around a rebalance (a known Faust issue); the worker reads
         the packs in this range directly from Kafka before going on, so none is lost.
         """
-        return range(self.last_offset + 1, offset)
+        newest = max(self.last_offset, max(self._open, default=-1))
+        return range(newest + 1, offset)
 
     def open_pack(self, offset: int) -> None:
         """Start processing the pack at `offset`, so it leaves a record even if it adds nothing."""

@@ -74,6 +74,7 @@ def test_every_pack_leaves_a_record_so_skipped_packs_are_detected() -> None:
     assert list(s.missing_before(0)) == []
     assert list(s.missing_before(3)) == [0, 1, 2], "nothing recorded yet: packs 0..2 were never processed"
     for offset, events in ((0, [ev(1)]), (1, [ev(1)])):  # pack 1 holds only a duplicate
+        assert list(s.missing_before(offset)) == [], "packs opened in this batch count as processed"
         s.open_pack(offset)
         for e in events:
             s.admit(e, offset)
