@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from collections.abc import Sequence
 from typing import Any, Final
 
 KINDS: Final = frozenset({"post", "comment", "reply", "like", "share", "view", "mention", "follow", "vote"})
