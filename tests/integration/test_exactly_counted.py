@@ -117,3 +117,20 @@ def test_one_of_two_workers_sigkilled_the_other_takes_over(pipeline: Pipeline) -
     pipeline.kill_worker("w2", signal.SIGKILL)
     produce_all(pipeline, values[len(values) // 2:])
     assert_exact(pipeline, truth)
+
+
+def test_killed_three_times_at_different_moments(pipeline: Pipeline) -> None:
+    """Kill any process at any moment: restart it, and the counts are still exact."""
+    msgs, truth = traffic(seed=7, seconds=300, rate=100)
+    pipeline.migrate()
+    values = [m.value for m in msgs]
+    produce_all(pipeline, values)
+    for kill_at in (1500, 6000, 12000):
+        pipeline.start_worker("w1", PULSE_BATCH_MAX="300")
+        pipeline.wait_for(f"{kill_at} stored", lambda n=kill_at: pipeline.scalar(
+            f"SELECT count() >= {n} FROM {{db}}.events_local"), 1, timeout=120)
+        pipeline.kill_worker("w1", signal.SIGKILL)
+    pipeline.start_worker("w1", PULSE_BATCH_MAX="300")
+    assert_exact(pipeline, truth)
+    keys = [key for key, _ in consume_all(pipeline, "social.events")]
+    assert len(set(keys)) == truth.unique_events
