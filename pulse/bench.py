@@ -92,7 +92,7 @@ def preload(settings: Settings, n: int, seed: int) -> GroundTruth:
 
 
 def run_bench(settings: Settings, events: int, seed: int, timeout_s: float,
-              echo: Any = print) -> dict[str, Any]:
+              echo: Any = print, workers: int = 1) -> dict[str, Any]:
     tag = f"bench{int(time.time())}"
     bench = settings.model_copy(update={"topic_prefix": f"{tag}.", "worker_id": tag})
     ep = settings.clickhouse
@@ -111,14 +111,18 @@ def run_bench(settings: Settings, events: int, seed: int, timeout_s: float,
     truth = preload(bench, events, seed)
     load_s = time.monotonic() - t0
     messages = truth.messages
-    echo(f"loaded {messages:,} messages ({truth.unique_events:,} unique) in {load_s:.1f}s; starting one worker")
+    echo(f"loaded {messages:,} messages ({truth.unique_events:,} unique) in {load_s:.1f}s; "
+         f"starting {workers} worker(s)")
     env = dict(os.environ, PULSE_TOPIC_PREFIX=bench.topic_prefix, PULSE_CLICKHOUSE_URL=url,
                PULSE_WORKER_ID=tag, PULSE_DATA_DIR=str(settings.data_dir.resolve()))
     log_path = settings.data_dir / "run" / f"{tag}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    procs = []
     with log_path.open("wb") as log:
-        worker = subprocess.Popen([sys.executable, "-m", "pulse", "worker"], env=env, stdout=log,
-                                  stderr=subprocess.STDOUT, start_new_session=True)
+        for n in range(workers):
+            procs.append(subprocess.Popen([sys.executable, "-m", "pulse", "worker"],
+                                          env=dict(env, PULSE_WORKER_ID=f"{tag}-{n}"), stdout=log,
+                                          stderr=subprocess.STDOUT, start_new_session=True))
     started = time.monotonic()
     samples: list[tuple[float, int]] = []
     rss = 0.0
@@ -128,27 +132,30 @@ def run_bench(settings: Settings, events: int, seed: int, timeout_s: float,
             stored = int(client.execute("SELECT count() FROM events_local")[0][0])
             now = time.monotonic()
             samples.append((now, stored))
-            rss = max(rss, peak_rss_mb(worker.pid))
+            rss = max([rss, *(peak_rss_mb(p.pid) for p in procs)])
             if stored >= target:
                 break
-            if worker.poll() is not None:
+            if any(p.poll() is not None for p in procs):
                 raise PulseError(f"the bench worker exited; see {log_path}")
             if now - started > timeout_s:
                 raise PulseError(f"the worker stored {stored:,} of {target:,} rows in {timeout_s:.0f}s; see {log_path}")
             time.sleep(0.5)
         finished = time.monotonic()
         unique_in_view = int(client.execute("SELECT count() FROM events")[0][0])
-        rss = max(rss, peak_rss_mb(worker.pid))
+        rss = max([rss, *(peak_rss_mb(p.pid) for p in procs)])
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
     lo, hi = _crossing(samples, 0.1 * target), _crossing(samples, 0.9 * target)
     sustained = (0.8 * target) / (hi - lo) if hi > lo else 0.0
     result = {
         "events": events,
+        "workers": workers,
         "messages": messages,
         "unique_events": target,
         "unique_in_clickhouse_view": unique_in_view,

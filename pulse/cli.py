@@ -190,15 +190,17 @@ def simulate(rate: float, duration: float, seed: int, start: str | None, realtim
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=10), default=1800, show_default=True,
               help="Give up after this many seconds.")
+@click.option("--workers", type=click.IntRange(1, 16), default=1, show_default=True,
+              help="Worker processes sharing the partitions.")
 @click.option("--json", "as_json", is_flag=True, help="Print only the result, as JSON.")
-def bench(events: int, seed: int, timeout_s: float, as_json: bool) -> None:
+def bench(events: int, seed: int, timeout_s: float, workers: int, as_json: bool) -> None:
     """End-to-end throughput (raw → unique rows in ClickHouse) and memory of one worker."""
     import orjson
 
     from pulse.bench import run_bench
 
     result = run_bench(settings(), events, seed, timeout_s,
-                       echo=(lambda _: None) if as_json else click.echo)
+                       echo=(lambda _: None) if as_json else click.echo, workers=workers)
     click.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
 
 
