@@ -50,7 +50,9 @@ class DemoStats:
 
 
 def _table_exists(client: Client, name: str) -> bool:
-    return bool(client.execute("EXISTS TABLE %(name)s", {"name": name}) == [(1,)])
+    rows = client.execute("SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = %(name)s",
+                          {"name": name})
+    return bool(rows[0][0])
 
 
 def poll_clickhouse(client: Client, stats: DemoStats) -> None:
@@ -139,8 +141,11 @@ def run_demo(settings: Settings, duration: float | None, rate: int) -> None:
     next_poll = 0.0
     try:
         with Live(render(stats, settings), console=console, refresh_per_second=2, transient=False) as live:
-            for msg in simulate(config, truth):
-                if stop["flag"] or (duration is not None and time.time() - wall0 >= duration):
+            messages = simulate(config, truth)
+            # Decide to stop *before* drawing the next message: the truth counts what is drawn.
+            while not (stop["flag"] or (duration is not None and time.time() - wall0 >= duration)):
+                msg = next(messages, None)
+                if msg is None:
                     break
                 # Pace by the simulator's emit times, so the demo runs in real time.
                 delay = (msg.emit_ms - config.start_ms) / 1000 - (time.time() - wall0)
