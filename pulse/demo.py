@@ -121,6 +121,16 @@ def run_demo(settings: Settings, duration: float | None, rate: int) -> None:
         f"{', '.join(TopicNames(settings.topic_prefix).all()[:5])}\n"
     )
 
+    try:
+        _live(settings, console, client, worker, duration, rate)
+    finally:
+        # Whatever happened above, the demo's worker must not outlive the demo.
+        worker.stop(timeout=15)
+        client.disconnect()
+
+
+def _live(settings: Settings, console: Console, client: Client, worker: ManagedProcess, duration: float | None,
+          rate: int) -> None:
     producer = make_producer(settings)
     topic = TopicNames(settings.topic_prefix).raw
     truth = GroundTruth()
@@ -175,8 +185,6 @@ def run_demo(settings: Settings, duration: float | None, rate: int) -> None:
     finally:
         signal.signal(signal.SIGINT, previous)
         producer.close()
-        worker.stop(timeout=15)
-        client.disconnect()
     console.print(
         f"\n[b]summary[/b]: events produced {stats.produced:,} "
         f"(unique valid {truth.unique_events:,}, duplicates {truth.duplicates:,}, malformed {truth.malformed:,}); "

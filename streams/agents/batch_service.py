@@ -51,6 +51,8 @@ class BatchConsumerService(Service):
             session_timeout_ms=int(s.session_timeout_s * 1000),
             heartbeat_interval_ms=int(min(3.0, s.session_timeout_s / 3) * 1000),
             max_poll_interval_ms=600_000,
+            # Notice a topic created after the worker started within seconds, not aiokafka's 5 minutes.
+            metadata_max_age_ms=15_000,
         )
         await self._consumer.start()
 
