@@ -7,7 +7,6 @@ from typing import Any
 
 from clickhouse_driver import Client
 
-from pulse.errors import PulseError
 from schemas.migrations import Migration, load_migrations
 from schemas.topics import TopicNames
 from streams.settings import Settings
@@ -78,7 +77,7 @@ def create_topics(settings: Settings, echo: Callable[[str], Any] = print) -> lis
     from kafka.admin import KafkaAdminClient, NewTopic
     from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-    from pulse.preflight import require_kafka_reachable
+    from pulse.preflight import kafka_unreachable, require_kafka_reachable
 
     require_kafka_reachable(settings)
     names = TopicNames(settings.topic_prefix)
@@ -86,8 +85,7 @@ def create_topics(settings: Settings, echo: Callable[[str], Any] = print) -> lis
         admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=10000,
                                  client_id="pulse-migrate")
     except (KafkaError, OSError) as exc:
-        raise PulseError(f"Kafka at {settings.kafka_bootstrap} is unreachable ({type(exc).__name__}); "
-                         "start it with `pulse dev up` or set PULSE_KAFKA_BOOTSTRAP") from exc
+        raise kafka_unreachable(settings, exc) from exc
     try:
         existing = set(admin.list_topics())
         created = []

@@ -8,6 +8,13 @@ from schemas.topics import TopicNames
 from streams.settings import Settings
 
 
+def kafka_unreachable(settings: Settings, exc: BaseException | None = None) -> PulseError:
+    """The one message for a Kafka that cannot be reached."""
+    why = type(exc).__name__ if exc is not None else "connection refused"
+    return PulseError(f"Kafka at {settings.kafka_bootstrap} is unreachable ({why}); "
+                      "start it with `pulse dev up` or set PULSE_KAFKA_BOOTSTRAP")
+
+
 def require_kafka_reachable(settings: Settings) -> None:
     """Fail fast (seconds, not the client's 30 s timeout) when no bootstrap server accepts connections."""
     from pulse.devstack.process import port_open
@@ -16,8 +23,7 @@ def require_kafka_reachable(settings: Settings) -> None:
         host, _, port = server.strip().rpartition(":")
         if port_open(host, int(port), timeout=3.0):
             return
-    raise PulseError(f"Kafka at {settings.kafka_bootstrap} is unreachable (connection refused); "
-                     "start it with `pulse dev up` or set PULSE_KAFKA_BOOTSTRAP")
+    raise kafka_unreachable(settings)
 
 
 def check_kafka_topics(settings: Settings) -> None:
@@ -31,8 +37,7 @@ def check_kafka_topics(settings: Settings) -> None:
         consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=10000,
                                  client_id="pulse-preflight")
     except (KafkaError, OSError) as exc:
-        raise PulseError(f"Kafka at {settings.kafka_bootstrap} is unreachable ({type(exc).__name__}); "
-                         "start it with `pulse dev up` or set PULSE_KAFKA_BOOTSTRAP") from exc
+        raise kafka_unreachable(settings, exc) from exc
     try:
         for topic in names.all():
             parts = consumer.partitions_for_topic(topic)

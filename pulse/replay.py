@@ -17,7 +17,7 @@ from streams.settings import Settings
 def make_producer(settings: Settings) -> KafkaProducer:
     from kafka.errors import KafkaError
 
-    from pulse.preflight import require_kafka_reachable
+    from pulse.preflight import kafka_unreachable, require_kafka_reachable
 
     require_kafka_reachable(settings)
     try:
@@ -26,8 +26,7 @@ def make_producer(settings: Settings) -> KafkaProducer:
                              compression_type=None, request_timeout_ms=30000, max_block_ms=30000,
                              client_id="pulse-replay")
     except (KafkaError, OSError) as exc:
-        raise PulseError(f"Kafka at {settings.kafka_bootstrap} is unreachable ({type(exc).__name__}); "
-                         "start it with `pulse dev up` or set PULSE_KAFKA_BOOTSTRAP") from exc
+        raise kafka_unreachable(settings, exc) from exc
 
 
 def _lines(stream: IO[bytes], skipped: list[int]) -> Iterator[bytes]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -16,6 +15,7 @@ from pulse.produce import produce_values
 from pulse.replay import make_producer
 from pulse.simulate import GroundTruth, SimulatedMessage, SimulationConfig, simulate
 from schemas.topics import TopicNames
+from streams.normalize import InvalidField, parse_time_ms
 from streams.settings import Settings
 
 
@@ -23,12 +23,9 @@ def _start_ms(start: str | None) -> int:
     if start is None:
         return int(time.time() * 1000)
     try:
-        dt = datetime.fromisoformat(start)
-    except ValueError:
-        raise PulseError(f"--start: not an RFC 3339 timestamp: {start!r}") from None
-    if dt.tzinfo is None:
-        raise PulseError(f"--start: add a time zone ('Z' or an offset): {start!r}")
-    return int(dt.timestamp() * 1000)
+        return parse_time_ms(start, "--start")
+    except InvalidField as exc:
+        raise PulseError(str(exc)) from None
 
 
 def run_simulate(settings: Settings, *, rate: float, duration: float, seed: int, start: str | None,

@@ -23,19 +23,19 @@ class Rejection:
     reason: str
 
 
-class _Invalid(Exception):
-    pass
+class InvalidField(ValueError):
+    """A value that fails validation; the message starts with the field's name."""
 
 
 def parse_time_ms(value: Any, field: str = "occurred_at") -> int:
     if not isinstance(value, str):
-        raise _Invalid(f"{field}: expected an RFC 3339 string, got {type(value).__name__}")
+        raise InvalidField(f"{field}: expected an RFC 3339 string, got {type(value).__name__}")
     try:
         dt = datetime.fromisoformat(value)
     except ValueError:
-        raise _Invalid(f"{field}: not an RFC 3339 timestamp: {value[:40]!r}") from None
+        raise InvalidField(f"{field}: not an RFC 3339 timestamp: {value[:40]!r}") from None
     if dt.tzinfo is None:
-        raise _Invalid(f"{field}: timestamp has no time zone (add 'Z' or an offset): {value[:40]!r}")
+        raise InvalidField(f"{field}: timestamp has no time zone (add 'Z' or an offset): {value[:40]!r}")
     return int(dt.timestamp() * 1000)
 
 
@@ -45,9 +45,9 @@ def _required_str(obj: dict[str, Any], name: str, field: str) -> str:
         value = str(value)  # numeric ids are common in platform APIs; they mean the same as strings
     if not isinstance(value, str) or not value:
         what = "missing" if value is None else f"must be a non-empty string, got {type(value).__name__}"
-        raise _Invalid(f"{field}: {what}")
+        raise InvalidField(f"{field}: {what}")
     if len(value) > MAX_ID_LEN:
-        raise _Invalid(f"{field}: longer than {MAX_ID_LEN} characters")
+        raise InvalidField(f"{field}: longer than {MAX_ID_LEN} characters")
     return value
 
 
@@ -58,9 +58,9 @@ def _optional_str(obj: dict[str, Any], name: str, field: str, limit: int = MAX_I
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
-        raise _Invalid(f"{field}: must be a string or null, got {type(value).__name__}")
+        raise InvalidField(f"{field}: must be a string or null, got {type(value).__name__}")
     if len(value) > limit:
-        raise _Invalid(f"{field}: longer than {limit} characters")
+        raise InvalidField(f"{field}: longer than {limit} characters")
     return value
 
 
@@ -71,25 +71,25 @@ def canonical_from_object(obj: dict[str, Any]) -> CanonicalEvent:
     kind = obj.get("kind")
     if not isinstance(kind, str) or kind not in KINDS:
         shown = "missing" if kind is None else f"unknown kind {str(kind)[:40]!r}"
-        raise _Invalid(f"kind: {shown}; expected one of {', '.join(sorted(KINDS))}")
+        raise InvalidField(f"kind: {shown}; expected one of {', '.join(sorted(KINDS))}")
     occurred_at_ms = parse_time_ms(obj.get("occurred_at"))
     actor = obj.get("actor")
     if not isinstance(actor, dict):
-        raise _Invalid("actor: missing" if actor is None else "actor: must be an object")
+        raise InvalidField("actor: missing" if actor is None else "actor: must be an object")
     actor_id = _required_str(actor, "id", "actor.id")
     followers = actor.get("followers", 0)
     if followers is None:
         followers = 0
     if not isinstance(followers, int) or isinstance(followers, bool) or followers < 0:
-        raise _Invalid("actor.followers: must be an integer >= 0")
+        raise InvalidField("actor.followers: must be an integer >= 0")
     verified = actor.get("verified", False)
     if verified is None:
         verified = False
     if not isinstance(verified, bool):
-        raise _Invalid("actor.verified: must be true or false")
+        raise InvalidField("actor.verified: must be true or false")
     target_id = _optional_str(obj, "target_id", "target_id")
     if not target_id and kind not in KINDS_WITHOUT_TARGET:
-        raise _Invalid(f"target_id: required for kind {kind!r} (the post acted on)")
+        raise InvalidField(f"target_id: required for kind {kind!r} (the post acted on)")
     return CanonicalEvent(
         platform=platform,
         id=event_id,
@@ -129,5 +129,5 @@ def normalize(raw: bytes | None, max_bytes: int) -> CanonicalEvent | Rejection:
             platform = obj.get("platform")
             return Rejection(f"payload: no adapter for platform {str(platform)[:40]!r} envelopes yet")
         return canonical_from_object(obj)
-    except _Invalid as exc:
+    except InvalidField as exc:
         return Rejection(str(exc))
