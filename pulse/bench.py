@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from clickhouse_driver import Client
+from pydantic import SecretStr
 
 from pulse.devstack.clickhouse import start_clickhouse
 from pulse.devstack.kafka import start_kafka
 from pulse.errors import PulseError
-from pulse.migrate import create_topics, migrate_clickhouse
+from pulse.migrate import create_topics, ensure_database, migrate_clickhouse
 from pulse.produce import produce_values
 from pulse.simulate import GroundTruth, SimulationConfig, simulate
 from schemas.event import CanonicalEvent
@@ -98,14 +99,13 @@ def run_bench(settings: Settings, events: int, seed: int, timeout_s: float,
     ep = settings.clickhouse
     database = f"pulse_{tag}"
     url = f"clickhouse://{ep.user}:{ep.password.get_secret_value()}@{ep.host}:{ep.port}/{database}"
-    bench = bench.model_copy(update={"clickhouse_url": type(settings.clickhouse_url)(url)})
+    bench = bench.model_copy(update={"clickhouse_url": SecretStr(url)})
     echo(start_kafka(settings))
     echo(start_clickhouse(settings))
     create_topics(bench, echo=lambda _: None)
-    admin = connect(ep, database=False)
-    admin.execute(f"CREATE DATABASE IF NOT EXISTS `{database}`")
+    ensure_database(bench.clickhouse)
     client: Client = connect(bench.clickhouse)
-    migrate_clickhouse(client, database, echo=lambda _: None)
+    migrate_clickhouse(client, echo=lambda _: None)
     echo(f"pre-loading {events:,} simulated events into {bench.topic_prefix}social.raw ...")
     t0 = time.monotonic()
     truth = preload(bench, events, seed)
@@ -167,6 +167,7 @@ def run_bench(settings: Settings, events: int, seed: int, timeout_s: float,
         "preload_seconds": round(load_s, 1),
         "machine": machine(),
     }
+    admin = connect(ep, database=False)
     admin.execute(f"DROP DATABASE IF EXISTS `{database}`")
     admin.disconnect()
     client.disconnect()

@@ -94,20 +94,18 @@ def dev_fetch() -> None:
 @click.option("--skip-topics", is_flag=True, help="Only ClickHouse; do not touch Kafka.")
 def migrate(dry_run: bool, down: bool, target: int | None, skip_topics: bool) -> None:
     """Create the Kafka topics and apply ClickHouse migrations from schemas/ (idempotent)."""
-    from pulse.migrate import create_topics, migrate_clickhouse
+    from pulse.migrate import create_topics, ensure_database, migrate_clickhouse
     from sinks.clickhouse_client import connect
 
     s = settings()
     if not skip_topics and not dry_run and not down:
         create_topics(s, echo=click.echo)
     ep = s.clickhouse
-    client = connect(ep, database=False)
+    client = connect(ep)
     try:
-        client.execute(f"CREATE DATABASE IF NOT EXISTS `{ep.database}`") if not dry_run else None
-        client.disconnect()
-        client = connect(ep)
-        done = migrate_clickhouse(client, ep.database, down=down, target=target, dry_run=dry_run,
-                                  echo=click.echo)
+        if not dry_run:
+            ensure_database(ep)
+        done = migrate_clickhouse(client, down=down, target=target, dry_run=dry_run, echo=click.echo)
     except Exception as exc:
         raise clickhouse_error(exc, ep.safe_url()) from exc
     finally:

@@ -19,7 +19,7 @@ from pulse.devstack.clickhouse import start_clickhouse
 from pulse.devstack.kafka import start_kafka
 from pulse.devstack.process import ManagedProcess
 from pulse.errors import PulseError
-from pulse.migrate import create_topics, migrate_clickhouse
+from pulse.migrate import create_topics, ensure_database, migrate_clickhouse
 from pulse.replay import make_producer
 from pulse.simulate import GroundTruth, SimulationConfig, simulate
 from schemas.topics import TopicNames
@@ -100,11 +100,9 @@ def run_demo(settings: Settings, duration: float | None, rate: int) -> None:
     console.print(start_clickhouse(settings))
     create_topics(settings, echo=console.print)
     ep = settings.clickhouse
-    admin = connect(ep, database=False)
-    admin.execute(f"CREATE DATABASE IF NOT EXISTS `{ep.database}`")
-    admin.disconnect()
+    ensure_database(ep)
     client = connect(ep)
-    migrate_clickhouse(client, ep.database, echo=lambda line: None)
+    migrate_clickhouse(client, echo=lambda line: None)
 
     worker = ManagedProcess("demo-worker", settings.data_dir / "run")
     worker.stop(timeout=10)

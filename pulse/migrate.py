@@ -9,7 +9,8 @@ from clickhouse_driver import Client
 
 from schemas.migrations import Migration, load_migrations
 from schemas.topics import TopicNames
-from streams.settings import Settings
+from sinks.clickhouse_client import connect
+from streams.settings import ClickHouseEndpoint, Settings
 
 LEDGER = "schema_migrations"
 # The ledger is the migrator's own bookkeeping (as in snuba), so it is created here, not in a migration.
@@ -24,9 +25,14 @@ def applied_versions(client: Client) -> set[int]:
     return {int(r[0]) for r in rows}
 
 
-def ensure_database(client: Client, database: str) -> None:
-    # The database name was validated as [A-Za-z0-9_]+ when the URL was parsed.
-    client.execute(f"CREATE DATABASE IF NOT EXISTS `{database}`")
+def ensure_database(endpoint: ClickHouseEndpoint) -> None:
+    """Create the endpoint's database if needed (a client on it cannot connect before)."""
+    admin = connect(endpoint, database=False)
+    try:
+        # The database name was validated as [A-Za-z0-9_]+ when the URL was parsed.
+        admin.execute(f"CREATE DATABASE IF NOT EXISTS `{endpoint.database}`")
+    finally:
+        admin.disconnect()
 
 
 def plan(applied: set[int], migrations: list[Migration], target: int | None, down: bool) -> list[Migration]:
@@ -40,7 +46,6 @@ def plan(applied: set[int], migrations: list[Migration], target: int | None, dow
 
 def migrate_clickhouse(
     client: Client,
-    database: str,
     *,
     down: bool = False,
     target: int | None = None,
@@ -54,7 +59,6 @@ def migrate_clickhouse(
         except Exception:  # no database or ledger yet: everything would run
             applied = set()
     else:
-        ensure_database(client, database)
         client.execute(LEDGER_DDL)
         applied = applied_versions(client)
     todo = plan(applied, migrations, target, down)

@@ -26,20 +26,13 @@ log = logging.getLogger(__name__)
 
 class ClickHouseWriter:
     def __init__(self, endpoint: ClickHouseEndpoint, table: str, columns: Sequence[str],
-                 select: str | None = None, max_backoff_s: float = 30.0) -> None:
-        """`select`/input structure lets callers send compact types (e.g. ms ints) converted server-side."""
+                 max_backoff_s: float = 30.0) -> None:
         self._endpoint = endpoint
         self._table = table
         self._columns = tuple(columns)
         self._query = f"INSERT INTO {table} ({', '.join(self._columns)}) VALUES"
-        if select is not None:
-            self._query = f"INSERT INTO {table} ({', '.join(self._columns)}) {select} FORMAT Native"
         self._max_backoff_s = max_backoff_s
         self._client: Client | None = None
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return self._columns
 
     def _insert_once(self, columns: list[list[Any]], dedupe_token: str | None) -> None:
         if self._client is None:

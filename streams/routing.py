@@ -19,7 +19,12 @@ from schemas.event import CanonicalEvent
 
 def partition_for_key(key: str, partitions: int) -> int:
     """Stable across processes and restarts (unlike Python's salted `hash`)."""
-    return zlib.crc32(key.encode("utf-8")) % partitions
+    return partition_for_bytes(key.encode("utf-8"), partitions)
+
+
+def partition_for_bytes(key: bytes, partitions: int) -> int:
+    """`partition_for_key` for a key already encoded (as a Kafka message key is)."""
+    return zlib.crc32(key) % partitions
 
 
 def pack_by_partition(events: Iterable[CanonicalEvent], partitions: int) -> dict[int, bytes]:

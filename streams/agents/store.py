@@ -29,7 +29,7 @@ from streams.enrich.language import LanguageDetector
 from streams.enrich.sentiment import SentimentScorer
 from streams.enrich.watchlist import Watchlist
 from streams.kafka_batch import BatchSender, Record, make_producer
-from streams.routing import partition_for_key, unpack
+from streams.routing import partition_for_bytes, unpack
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -60,9 +60,6 @@ class PartitionStates:
     def forget(self, partitions: set[int]) -> None:
         for p in partitions:
             self._states.pop(p, None)
-
-    def keys(self) -> int:
-        return sum(len(s) for s in self._states.values())
 
 
 class PackReader:
@@ -104,8 +101,8 @@ def event_records(events: list[CanonicalEvent], partitions: int, now_ms: int) ->
     ingested_at = format_time_ms(now_ms)
     records: list[Record] = []
     for ev in events:
-        key = ev.key
-        records.append((partition_for_key(key, partitions), key.encode(), orjson.dumps(ev.to_output(ingested_at))))
+        key = ev.key.encode()
+        records.append((partition_for_bytes(key, partitions), key, orjson.dumps(ev.to_output(ingested_at))))
     return records
 
 
