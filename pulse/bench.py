@@ -56,13 +56,33 @@ def machine() -> dict[str, Any]:
 
 
 def peak_rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return 0.0
+    """Sum of the peak RSS of a process and its live descendants."""
+    kb = 0
+    for p in process_tree(pid):
+        with contextlib.suppress(OSError):
+            kb += sum(int(line.split()[1]) for line in Path(f"/proc/{p}/status").read_text().splitlines()
+                      if line.startswith("VmHWM:"))
+    return round(kb / 1024, 1)
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its live descendants (a worker runs its route stage in child processes)."""
+    pids, i = [pid], 0
+    while i < len(pids):
+        for task in Path(f"/proc/{pids[i]}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                pids.extend(int(c) for c in task.read_text().split())
+        i += 1
+    return pids
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its live descendants, from /proc."""
+    total = 0
+    for p in process_tree(pid):
+        with contextlib.suppress(OSError):
+            total += sum(int(f) for f in Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[11:13])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def dedupe_bytes_per_key(keys: int = 1_000_000) -> float:
@@ -125,6 +145,7 @@ def run_bench(settings: Settings, events: int, seed: int, timeout_s: float,
                                           stderr=subprocess.STDOUT, start_new_session=True))
     started = time.monotonic()
     samples: list[tuple[float, int]] = []
+    cpu: list[tuple[int, float]] = []  # (rows stored, worker CPU seconds) at each poll
     rss = 0.0
     try:
         target = truth.unique_events
@@ -132,6 +153,7 @@ def run_bench(settings: Settings, events: int, seed: int, timeout_s: float,
             stored = int(client.execute("SELECT count() FROM events_local")[0][0])
             now = time.monotonic()
             samples.append((now, stored))
+            cpu.append((stored, sum(cpu_seconds(p.pid) for p in procs)))
             rss = max([rss, *(peak_rss_mb(p.pid) for p in procs)])
             if stored >= target:
                 break
@@ -163,6 +185,8 @@ def run_bench(settings: Settings, events: int, seed: int, timeout_s: float,
         "messages_per_s_overall": round(messages / (finished - started)),
         "seconds_from_worker_start": round(finished - started, 1),
         "worker_peak_rss_mb": rss,
+        # Independent of what else runs on the machine: the worker's own CPU per raw message.
+        "worker_cpu_us_per_event": _cpu_per_row(cpu, 0.1 * target, 0.9 * target),
         "dedupe_state_bytes_per_key": dedupe_bytes_per_key(),
         "preload_seconds": round(load_s, 1),
         "machine": machine(),
@@ -172,6 +196,14 @@ def run_bench(settings: Settings, events: int, seed: int, timeout_s: float,
     admin.disconnect()
     client.disconnect()
     return result
+
+
+def _cpu_per_row(cpu: list[tuple[int, float]], lo: float, hi: float) -> float:
+    """Worker CPU µs per unique row stored between the polls nearest `lo` and `hi` rows."""
+    inside = [(rows, seconds) for rows, seconds in cpu if lo <= rows <= hi]
+    if len(inside) < 2 or inside[-1][0] == inside[0][0]:
+        return 0.0
+    return round((inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0]) * 1e6, 1)
 
 
 def _crossing(samples: list[tuple[float, int]], level: float) -> float:

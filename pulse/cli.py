@@ -12,6 +12,7 @@ import click
 from pydantic import ValidationError
 
 from pulse.errors import PulseError
+from streams.detect.config import RULE_NAMES
 from streams.settings import Settings, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -214,6 +215,35 @@ def demo(duration: float | None, rate: int) -> None:
     run_demo(settings(), duration=duration, rate=rate)
 
 
+# ---------------------------------------------------------------- backtest
+@cli.command()
+@click.option("--input", "input_path", required=True, type=click.Path(allow_dash=True, path_type=Path),
+              help="CSV with header timestamp,value: one row per fixed interval, in time order (- for stdin).")
+@click.option("--output", type=click.Path(allow_dash=True, dir_okay=False, path_type=Path), default=None,
+              help="Write timestamp,value,score,alert here (default: stdout).")
+@click.option("--rule", "rule_name", type=click.Choice(RULE_NAMES), default="volume_spike", show_default=True,
+              help="Which rule's settings to run.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A detector.toml (default: the built-in defaults, as in deploy/detector.toml).")
+@click.option("--key", default=None, help="Apply this key's per-key overrides from --config.")
+@click.option("--sensitivity", type=click.FloatRange(min=0, min_open=True, max=100), default=None,
+              help="Higher = more alerts (default 1.0).")
+@click.option("--min-volume", type=click.FloatRange(min=0), default=None,
+              help="Never alert on an interval with a count below this.")
+@click.option("--cooldown", type=click.IntRange(min=0), default=None,
+              help="Intervals after a resolved alert before the series may alert again.")
+def backtest(input_path: Path, output: Path | None, rule_name: str, config_path: Path | None, key: str | None,
+             sensitivity: float | None, min_volume: float | None, cooldown: int | None) -> None:
+    """Run the spike detector over a historical count series; print score and alert per row."""
+    from pulse.backtest import backtest_rule, run_backtest
+
+    rule = backtest_rule(rule_name, config_path, key, sensitivity, min_volume, cooldown)
+    series, alerts = run_backtest(input_path, output, rule)
+    if output is not None and str(output) != "-":
+        click.echo(f"{len(series.values)} row(s), interval {series.interval_ms / 1000:g} s, {alerts} alert row(s) "
+                   f"-> {output}")
+
+
 # ---------------------------------------------------------------- planned
 def _planned(name: str, issue: int, text: str) -> None:
     @cli.command(name, help=f"{text} (planned: issue #{issue}).", context_settings={"ignore_unknown_options": True})
@@ -222,7 +252,6 @@ def _planned(name: str, issue: int, text: str) -> None:
         raise PulseError(f"`pulse {name}` is not available yet (issue #{issue})")
 
 
-_planned("backtest", 4, "Run the spike detector over a historical count series")
 _planned("notify", 5, "Deliver alerts from social.alerts to subscribers")
 
 

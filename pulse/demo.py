@@ -66,8 +66,8 @@ def poll_clickhouse(client: Client, stats: DemoStats) -> None:
     if _table_exists(client, "alerts_latest"):
         stats.alerts = int(client.execute("SELECT count() FROM alerts_latest")[0][0])
         stats.recent_alerts = [tuple(str(c) for c in row) for row in client.execute(
-            "SELECT status, severity, rule, dimension, key, round(observed), round(expected) "
-            "FROM alerts_latest ORDER BY updated_at DESC LIMIT 6")]
+            "SELECT transition, severity, rule, dimension, key, formatDateTime(opened_at, '%H:%i'), "
+            "round(observed, 1), round(expected, 1) FROM alerts_latest ORDER BY updated_at DESC LIMIT 8")]
 
 
 def render(stats: DemoStats, settings: Settings) -> Group:
@@ -84,8 +84,8 @@ def render(stats: DemoStats, settings: Settings) -> Group:
         top.add_row(dim, key, f"{total:,}")
     parts: list[Table] = [head, top]
     if stats.recent_alerts:
-        alerts = Table(title="alerts (alerts_latest)", title_justify="left")
-        for col in ("status", "severity", "rule", "dimension", "key", "observed", "expected"):
+        alerts = Table(title="alerts, newest change first (alerts_latest)", title_justify="left")
+        for col in ("state", "severity", "rule", "dimension", "key", "since", "observed", "expected"):
             alerts.add_column(col)
         for row in stats.recent_alerts:
             alerts.add_row(*row)

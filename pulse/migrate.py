@@ -109,7 +109,7 @@ def create_topics(settings: Settings, echo: Callable[[str], Any] = print) -> lis
 
 
 def _topic_config(topic: str, names: TopicNames) -> dict[str, str]:
-    if topic == names.keyed:
+    if topic in (names.keyed, names.contributions):
         # Internal hand-off between worker stages: a day is plenty to recover from any outage.
         return {"retention.ms": str(24 * 3600 * 1000)}
     return {}

@@ -12,9 +12,12 @@ DLQ = "social.dlq"
 # Internal: valid raw events re-keyed by their dedupe key, so every copy of one (platform, id)
 # reaches the same partition (and so the same worker) whatever partition the sender picked.
 KEYED = "social.keyed"
+# Internal: what each pack of unique events adds per (dimension, key, minute), partitioned by
+# (dimension, key), so one windows task owns every update of a key.
+CONTRIBUTIONS = "social.contributions"
 
 CONTRACT_TOPICS = (RAW, EVENTS, ENGAGEMENT, ALERTS, DLQ)
-INTERNAL_TOPICS = (KEYED,)
+INTERNAL_TOPICS = (KEYED, CONTRIBUTIONS)
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,10 @@ class TopicNames:
     @property
     def keyed(self) -> str:
         return self.name(KEYED)
+
+    @property
+    def contributions(self) -> str:
+        return self.name(CONTRIBUTIONS)
 
     def all(self) -> list[str]:
         return [self.name(t) for t in (*CONTRACT_TOPICS, *INTERNAL_TOPICS)]

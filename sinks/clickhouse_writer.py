@@ -1,6 +1,6 @@
-"""Columnar batch inserts into ClickHouse that retry until ClickHouse acknowledges them.
+"""Batch inserts into ClickHouse that retry until ClickHouse acknowledges them.
 
-While ClickHouse is unreachable `insert` keeps retrying with capped exponential backoff and does
+While ClickHouse is unreachable an insert keeps retrying with capped exponential backoff and does
 not return: the calling agent stops consuming (backpressure) instead of buffering without bound,
 and its input offsets stay un-acked until the rows are durable.
 """
@@ -11,7 +11,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from clickhouse_driver import Client
@@ -23,35 +23,45 @@ from streams.settings import ClickHouseEndpoint
 
 log = logging.getLogger(__name__)
 
+# JSON rows carry RFC 3339 times ("...T10:00:05.120Z"), which the basic parser refuses.
+_JSON_SETTINGS = {"date_time_input_format": "best_effort", "input_format_skip_unknown_fields": 1}
+
 
 class ClickHouseWriter:
-    def __init__(self, endpoint: ClickHouseEndpoint, table: str, columns: Sequence[str],
-                 max_backoff_s: float = 30.0) -> None:
+    def __init__(self, endpoint: ClickHouseEndpoint, table: str, max_backoff_s: float = 30.0) -> None:
         self._endpoint = endpoint
         self._table = table
-        self._columns = tuple(columns)
-        self._query = f"INSERT INTO {table} ({', '.join(self._columns)}) VALUES"
         self._max_backoff_s = max_backoff_s
         self._client: Client | None = None
 
-    def _insert_once(self, columns: list[list[Any]], dedupe_token: str | None) -> None:
-        if self._client is None:
-            self._client = connect(self._endpoint)
-        settings: dict[str, Any] = {}
-        if dedupe_token is not None:
-            settings["insert_deduplication_token"] = dedupe_token
-        self._client.execute(self._query, columns, columnar=True, settings=settings)
+    async def insert_columns(self, columns: Sequence[str], data: list[list[Any]]) -> int:
+        """Insert one batch given column-wise (one list per column); returns failed attempts."""
+        query = f"INSERT INTO {self._table} ({', '.join(columns)}) VALUES"
+        rows = len(data[0]) if data else 0
+        return await self._insert(rows, lambda client: client.execute(query, data, columnar=True))
 
-    def insert_blocking(self, columns: list[list[Any]], dedupe_token: str | None = None) -> int:
-        """Insert one batch; retries until it succeeds. Returns the number of failed attempts."""
-        rows = len(columns[0]) if columns else 0
+    async def insert_json_lines(self, lines: Sequence[bytes]) -> int:
+        """Insert JSON objects (one per element) as JSONEachRow: ClickHouse does the parsing."""
+        if not lines:
+            return 0
+        # Inline INSERT data is read by ClickHouse's format parser, not limited by max_query_size.
+        query = f"INSERT INTO {self._table} FORMAT JSONEachRow\n" + b"\n".join(lines).decode()
+        return await self._insert(len(lines), lambda client: client.execute(query, settings=_JSON_SETTINGS))
+
+    async def _insert(self, rows: int, send: Callable[[Client], Any]) -> int:
         if rows == 0:
             return 0
+        # Off the event loop, so Kafka heartbeats keep flowing while ClickHouse is slow or down.
+        return await asyncio.to_thread(self._insert_blocking, rows, send)
+
+    def _insert_blocking(self, rows: int, send: Callable[[Client], Any]) -> int:
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
-                self._insert_once(columns, dedupe_token)
+                if self._client is None:
+                    self._client = connect(self._endpoint)
+                send(self._client)
             except (ClickHouseError, OSError, EOFError) as exc:
                 attempt += 1
                 metrics.SINK_RETRIES.labels(self._table).inc()
@@ -65,10 +75,6 @@ class ClickHouseWriter:
             metrics.SINK_SECONDS.labels(self._table).observe(time.perf_counter() - started)
             metrics.SINK_BATCH_ROWS.labels(self._table).observe(rows)
             return attempt
-
-    async def insert(self, columns: list[list[Any]], dedupe_token: str | None = None) -> int:
-        """Same as insert_blocking, off the event loop so Kafka heartbeats keep flowing."""
-        return await asyncio.to_thread(self.insert_blocking, columns, dedupe_token)
 
     def close(self) -> None:
         if self._client is not None:

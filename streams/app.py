@@ -7,10 +7,17 @@ import faust
 from streams.settings import Settings
 
 
-def build_app(settings: Settings, app_id: str = "social-pulse") -> faust.App:
+def app_id(settings: Settings, role: str = "main") -> str:
+    """The application id: names the consumer groups and internal topics (changelogs) of a role."""
+    return f"{settings.topic_prefix}social-pulse" + ("-windows" if role == "windows" else "")
+
+
+def build_app(settings: Settings, role: str = "main") -> faust.App:
+    """role "main": the agents of `pulse worker` (all of them when no stage runs in a child
+    process); "windows": only the windows stage, run by the worker's windows child process."""
     broker = [f"kafka://{server.strip()}" for server in settings.kafka_bootstrap.split(",")]
     app = faust.App(
-        f"{settings.topic_prefix}{app_id}",
+        app_id(settings, role),
         broker=broker,
         store="memory://",
         value_serializer="raw",
@@ -36,5 +43,5 @@ def build_app(settings: Settings, app_id: str = "social-pulse") -> faust.App:
     )
     from streams.agents import register_agents
 
-    register_agents(app, settings)
+    register_agents(app, settings, role)
     return app

@@ -42,7 +42,8 @@ class DedupeState:
     def __init__(self, horizon_ms: int) -> None:
         self.horizon_ms = horizon_ms
         self._seen: dict[str, int] = {}  # dedupe key -> offset of the pack that first saw it
-        self._posts: dict[str, PostAttributes] = {}  # post dedupe key -> attributes
+        # post dedupe key -> (attributes, offset of the pack that introduced it)
+        self._posts: dict[str, tuple[PostAttributes, int]] = {}
         self._records: dict[int, PackRecord] = {}  # pack offset -> what it recorded
         self._open: dict[int, PackRecord] = {}  # records being built in the current batch
         self._admitted_now: set[str] = set()
@@ -57,7 +58,7 @@ class DedupeState:
         self._records[offset] = record
         for key in record.keys:
             self._seen.setdefault(key, offset)
-        self._posts.update(record.posts)
+        self._posts.update((post, (attrs, offset)) for post, attrs in record.posts.items())
         self.watermark_ms = max(self.watermark_ms, record.max_event_ms)
         self.last_offset = max(self.last_offset, offset)
 
@@ -90,19 +91,28 @@ class DedupeState:
         self.watermark_ms = max(self.watermark_ms, event.occurred_at_ms)
         return True
 
-    def inherited(self, event: CanonicalEvent) -> PostAttributes | None:
+    def inherited(self, event: CanonicalEvent, offset: int) -> PostAttributes | None:
         """For textless engagement (like, share, view, vote): hashtags and brands of the post it acts
-        on, when that post is known here. Comments and replies speak for themselves."""
+        on, when that post is known here. Comments and replies speak for themselves.
+
+        Only a post from an earlier pack, or from earlier in this pack, counts: a redelivered pack
+        then enriches exactly as it did the first time, even when the post arrived in a later pack
+        that was processed before the crash (the windows stage and ClickHouse agree on the tags).
+        """
         if event.kind not in ENGAGEMENT_KINDS or not event.target_id:
             return None
-        return self._posts.get(dedupe_key(event.platform, event.target_id))
+        post_key = dedupe_key(event.platform, event.target_id)
+        known = self._posts.get(post_key)
+        if known is None or known[1] > offset or (known[1] == offset and post_key not in self._admitted_now):
+            return None  # the post came later (in a later pack, or later in this one)
+        return known[0]
 
     def remember_post(self, event: CanonicalEvent, offset: int) -> None:
         """After enrichment: keep a post's attributes so its later engagement can inherit them."""
         if event.kind != "post":
             return
         attrs = (list(event.hashtags), list(event.brands))
-        self._posts[event.key] = attrs
+        self._posts[event.key] = (attrs, offset)
         record = self._open.setdefault(offset, PackRecord())
         record.posts[event.key] = attrs
 

@@ -16,3 +16,8 @@ SINK_SECONDS = Histogram("pulse_sink_insert_seconds", "ClickHouse insert latency
 SINK_RETRIES = Counter("pulse_sink_retries_total", "ClickHouse insert attempts that failed and were retried",
                        ["table"])
 SINK_ERRORS = Counter("pulse_clickhouse_insert_errors_total", "ClickHouse insert errors", ["table", "error"])
+LATE_EVENTS = Counter("pulse_late_events_total",
+                      "Unique events later than the window grace period: not windowed (still stored in ClickHouse)")
+ENGAGEMENT_UPDATES = Counter("pulse_engagement_updates_total", "Window updates produced to social.engagement")
+ALERTS = Counter("pulse_alerts_total", "Alert state changes produced to social.alerts",
+                 ["rule", "transition", "severity"])

@@ -27,13 +27,24 @@ def partition_for_bytes(key: bytes, partitions: int) -> int:
     return zlib.crc32(key) % partitions
 
 
-def pack_by_partition(events: Iterable[CanonicalEvent], partitions: int) -> dict[int, bytes]:
-    """Group events by owning partition; each group becomes one message value (a JSON array)."""
+EventClocks = dict[int, int]  # raw partition -> newest event time (epoch ms) the router has read from it
+
+
+def pack_by_partition(events: Iterable[CanonicalEvent], partitions: int,
+                      clocks: EventClocks | None = None) -> dict[int, bytes]:
+    """Group events by owning partition; each group becomes one message value.
+
+    Every pack also carries the router's event-time clock per raw partition: the windows stage
+    takes its watermark from them, so a raw partition read behind the others (a backlog, a
+    restarted router) holds the watermark back instead of having its events declared late.
+    """
     groups: dict[int, list[list[object]]] = {}
     for event in events:
         groups.setdefault(partition_for_key(event.route_key, partitions), []).append(event.to_wire())
-    return {p: orjson.dumps(items) for p, items in groups.items()}
+    header = {str(r): ms for r, ms in (clocks or {}).items()}
+    return {p: orjson.dumps([header, items]) for p, items in groups.items()}
 
 
-def unpack(value: bytes) -> list[CanonicalEvent]:
-    return [CanonicalEvent.from_wire(d) for d in orjson.loads(value)]
+def unpack(value: bytes) -> tuple[EventClocks, list[CanonicalEvent]]:
+    header, items = orjson.loads(value)
+    return {int(r): int(ms) for r, ms in header.items()}, [CanonicalEvent.from_wire(d) for d in items]

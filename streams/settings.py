@@ -44,6 +44,11 @@ def parse_clickhouse_url(url: str) -> ClickHouseEndpoint:
     )
 
 
+# Conversation and amplification weigh more than passive attention.
+DEFAULT_ENGAGEMENT_WEIGHTS = {"post": 3.0, "comment": 4.0, "reply": 3.0, "share": 5.0, "mention": 2.0,
+                              "like": 1.0, "vote": 1.0, "follow": 1.0, "view": 0.1}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PULSE_", env_file=".env", extra="ignore")
 
@@ -61,6 +66,11 @@ class Settings(BaseSettings):
     # Worker
     worker_id: str = "worker"
     max_message_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # The stateless route stage (parse, validate, re-partition) runs in this many child processes
+    # of each worker, so a worker uses a second core despite the GIL; 0 runs it in-process.
+    route_processes: int = Field(default=1, ge=0, le=16)
+    # The windows stage (engagement windows, spike alerts) in a child process of each worker.
+    windows_process: bool = True
     batch_max: int = Field(default=5000, ge=1)
     batch_within_s: float = Field(default=0.5, gt=0)
     sink_retry_max_s: float = Field(default=30.0, gt=0)
@@ -73,6 +83,12 @@ class Settings(BaseSettings):
     # Dedupe and enrichment
     dedupe_horizon_s: int = Field(default=7 * 24 * 3600, ge=60)
     watchlist_file: Path | None = None  # brand -> keywords, handles, hashtags (deploy/watchlist.example.json)
+
+    # Engagement windows and spike alerts
+    window_grace_s: int = Field(default=120, ge=0, le=24 * 3600)  # late events up to this are still windowed
+    # Weighted engagement score: weight per event kind (merged over these defaults).
+    engagement_weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_ENGAGEMENT_WEIGHTS))
+    detector_config_file: Path | None = None  # rules, sensitivity, floors, per-key overrides (deploy/detector.toml)
 
     # Local stack (pulse dev)
     dev_kafka_controller_port: int = Field(default=9093, ge=1, le=65535)
@@ -95,6 +111,16 @@ class Settings(BaseSettings):
             if not sep or not host or not port.isdigit():
                 raise ValueError(f"PULSE_KAFKA_BOOTSTRAP entries must be host:port (got {server!r})")
         return v
+
+    @field_validator("engagement_weights")
+    @classmethod
+    def _known_kinds(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = set(v) - set(DEFAULT_ENGAGEMENT_WEIGHTS)
+        if unknown:
+            raise ValueError(f"PULSE_ENGAGEMENT_WEIGHTS: unknown kind(s) {', '.join(sorted(unknown))}")
+        if any(w < 0 for w in v.values()):
+            raise ValueError("PULSE_ENGAGEMENT_WEIGHTS: weights must be >= 0")
+        return {**DEFAULT_ENGAGEMENT_WEIGHTS, **v}
 
     @property
     def clickhouse(self) -> ClickHouseEndpoint:

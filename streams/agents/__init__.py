@@ -7,11 +7,18 @@ import faust
 from streams.settings import Settings
 
 
-def register_agents(app: faust.App, settings: Settings) -> None:
+def register_agents(app: faust.App, settings: Settings, role: str = "main") -> None:
+    from streams.agents.alerts_sink import register_alerts_sink
     from streams.agents.dead_letters import register_dead_letter_sink
     from streams.agents.route import register_router
     from streams.agents.store import register_store
+    from streams.agents.windows import register_windows
 
-    register_router(app, settings)
-    register_store(app, settings)
-    register_dead_letter_sink(app, settings)
+    if role == "windows" or (role == "main" and not settings.windows_process):
+        register_windows(app, settings)
+        register_alerts_sink(app, settings)
+    if role == "main":
+        if settings.route_processes == 0:
+            register_router(app, settings)
+        register_store(app, settings)
+        register_dead_letter_sink(app, settings)

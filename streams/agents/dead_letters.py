@@ -13,9 +13,10 @@ import orjson
 
 from schemas.topics import TopicNames
 from sinks.clickhouse_writer import ClickHouseWriter
-from sinks.event_rows import DEAD_LETTER_COLUMNS
 from streams.agents.batch_service import BatchConsumerService
 from streams.settings import Settings
+
+DEAD_LETTER_COLUMNS = ("received_at", "error", "topic", "partition", "offset", "raw", "raw_encoding")
 
 
 def _received_ms(value: Any, default: int) -> int:
@@ -58,14 +59,14 @@ class DeadLetterSink(BatchConsumerService):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._writer = ClickHouseWriter(self.settings.clickhouse, "dead_letters_local", DEAD_LETTER_COLUMNS,
+        self._writer = ClickHouseWriter(self.settings.clickhouse, "dead_letters_local",
                                         max_backoff_s=self.settings.sink_retry_max_s)
 
     def topic(self) -> str:
         return TopicNames(self.settings.topic_prefix).dlq
 
     async def handle(self, records: list[Any]) -> None:
-        await self._writer.insert(dead_letter_columns(records))
+        await self._writer.insert_columns(DEAD_LETTER_COLUMNS, dead_letter_columns(records))
 
 
 def register_dead_letter_sink(app: faust.App, settings: Settings) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import faust
 import orjson
+from aiokafka import AIOKafkaProducer
 
 from schemas.event import CanonicalEvent
 from schemas.topics import TopicNames
@@ -21,16 +22,19 @@ from streams.agents.batch_service import BatchConsumerService
 from streams.dead_letter import dead_letter_record
 from streams.kafka_batch import BatchSender, Record, make_producer
 from streams.normalize import Rejection, normalize
-from streams.routing import pack_by_partition
+from streams.routing import EventClocks, pack_by_partition
 from streams.settings import Settings
 
 
 def route_batch(
-    records: list[Any], partitions: int, dlq_partitions: int, max_bytes: int, now_ms: int
+    records: list[Any], partitions: int, dlq_partitions: int, max_bytes: int, now_ms: int,
+    clocks: EventClocks | None = None,
 ) -> tuple[list[Record], list[Record]]:
-    """Raw consumer records → (DLQ records, keyed packs)."""
+    """Raw consumer records → (DLQ records, keyed packs). Advances `clocks` (raw partition →
+    newest event time read) and stamps every pack with them."""
     good: list[CanonicalEvent] = []
     dead: list[Record] = []
+    clocks = {} if clocks is None else clocks
     for rec in records:
         result = normalize(rec.value, max_bytes)
         if isinstance(result, Rejection):
@@ -39,8 +43,10 @@ def route_batch(
             dead.append((rec.partition % dlq_partitions, None, orjson.dumps(dlq)))
         else:
             good.append(result)
+            if result.occurred_at_ms > clocks.get(rec.partition, 0):
+                clocks[rec.partition] = result.occurred_at_ms
     metrics.EVENTS_IN.inc(len(records))
-    packs: list[Record] = [(p, None, value) for p, value in pack_by_partition(good, partitions).items()]
+    packs: list[Record] = [(p, None, value) for p, value in pack_by_partition(good, partitions, clocks).items()]
     return dead, packs
 
 
@@ -52,27 +58,36 @@ class RawRouter(BatchConsumerService):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._names = TopicNames(self.settings.topic_prefix)
-        self._producer = make_producer(self.settings, f"{self.app_id}-route")
-        self._sender = BatchSender(self._producer)
+        self._producer: AIOKafkaProducer | None = None
+        self._clocks: EventClocks = {}
 
     def topic(self) -> str:
         return self._names.raw
 
     async def on_start(self) -> None:
+        # Made here, inside the running loop (aiokafka requires one; the service may be built outside).
+        self._producer = make_producer(self.settings, f"{self.app_id}-route")
+        self._sender = BatchSender(self._producer)
         await self._producer.start()
         await super().on_start()
 
     async def on_stop(self) -> None:
         await super().on_stop()
-        await self._producer.stop()
+        if self._producer is not None:
+            await self._producer.stop()
 
     async def handle(self, records: list[Any]) -> None:
         keyed = await self._sender.partitions(self._names.keyed)
         dlq = await self._sender.partitions(self._names.dlq)
-        dead, packs = route_batch(records, keyed, dlq, self.settings.max_message_bytes, int(time.time() * 1000))
+        dead, packs = route_batch(records, keyed, dlq, self.settings.max_message_bytes, int(time.time() * 1000),
+                                  self._clocks)
         await asyncio.gather(self._sender.send_all(self._names.dlq, dead),
                              self._sender.send_all(self._names.keyed, packs))
 
 
+def router_class(settings: Settings, app_id: str) -> type[RawRouter]:
+    return type("RawRouterForApp", (RawRouter,), {"settings": settings, "app_id": app_id})
+
+
 def register_router(app: faust.App, settings: Settings) -> None:
-    app.service(type("RawRouterForApp", (RawRouter,), {"settings": settings, "app_id": app.conf.id}))
+    app.service(router_class(settings, app.conf.id))

@@ -9,28 +9,30 @@ the repeated rows.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from typing import Any
 
 import faust
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from schemas.event import CanonicalEvent, format_time_ms
 from schemas.topics import TopicNames
 from sinks.clickhouse_writer import ClickHouseWriter
-from sinks.event_rows import EVENT_COLUMNS, event_columns
 from streams import metrics
+from streams.agents.outputs import Changelog, agent_outputs
+from streams.agents.pack_reader import PackReader
 from streams.dedupe import DedupeState, PackRecord
+from streams.detect.config import load_detector_config
 from streams.enrich import Enricher
 from streams.enrich.language import LanguageDetector
 from streams.enrich.sentiment import SentimentScorer
 from streams.enrich.watchlist import Watchlist
-from streams.kafka_batch import BatchSender, Record, make_producer
-from streams.routing import partition_for_bytes, unpack
+from streams.kafka_batch import BatchSender, Record
+from streams.routing import partition_for_bytes, partition_for_key, unpack
 from streams.settings import Settings
+from streams.windows.alerting import rule_measures
+from streams.windows.contributions import SourcePack, contribution_messages
 
 log = logging.getLogger(__name__)
 
@@ -62,40 +64,6 @@ class PartitionStates:
             self._states.pop(p, None)
 
 
-class PackReader:
-    """Reads a range of social.keyed packs straight from Kafka (no consumer group)."""
-
-    def __init__(self, settings: Settings, topic: str) -> None:
-        self._settings = settings
-        self._topic = topic
-        self._consumer: AIOKafkaConsumer | None = None
-
-    async def read(self, partition: int, start: int, stop: int) -> list[tuple[int, bytes]]:
-        if self._consumer is None:
-            self._consumer = AIOKafkaConsumer(bootstrap_servers=self._settings.kafka_bootstrap,
-                                              enable_auto_commit=False, group_id=None,
-                                              max_partition_fetch_bytes=8 * 1024 * 1024)
-            await self._consumer.start()
-        consumer = self._consumer
-        tp = TopicPartition(self._topic, partition)
-        consumer.assign([tp])
-        first = (await consumer.beginning_offsets([tp]))[tp]
-        if first > start:
-            log.error("partition %d: packs %d..%d were deleted by retention before they were processed",
-                      partition, start, first - 1)
-        consumer.seek(tp, max(start, first))
-        out: list[tuple[int, bytes]] = []
-        while await consumer.position(tp) < stop:
-            for record in (await consumer.getmany(tp, timeout_ms=1000)).get(tp, []):
-                if record.offset < stop and record.value is not None:
-                    out.append((record.offset, record.value))
-        return out
-
-    async def stop(self) -> None:
-        if self._consumer is not None:
-            await self._consumer.stop()
-
-
 def event_records(events: list[CanonicalEvent], partitions: int, now_ms: int) -> list[Record]:
     """social.events messages, keyed (and partitioned) by dedupe key."""
     ingested_at = format_time_ms(now_ms)
@@ -118,8 +86,9 @@ def register_store(app: faust.App, settings: Settings) -> None:
     table = app.Table("dedupe", default=None, partitions=settings.topic_partitions)
     states = PartitionStates(table, settings.dedupe_horizon_s * 1000)
     enricher = build_enricher(settings)
-    writer = ClickHouseWriter(settings.clickhouse, "events_local", EVENT_COLUMNS,
-                              max_backoff_s=settings.sink_retry_max_s)
+    measures = rule_measures(load_detector_config(settings.detector_config_file))
+    # The rows are the social.events values themselves (migration 0004 flattens them).
+    writer = ClickHouseWriter(settings.clickhouse, "events_ingest", max_backoff_s=settings.sink_retry_max_s)
 
     @app.on_partitions_revoked.connect
     async def _on_revoked(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
@@ -129,19 +98,16 @@ def register_store(app: faust.App, settings: Settings) -> None:
 
     @app.agent(keyed_topic, name="store")
     async def store(stream: Any) -> None:
-        producer = make_producer(settings, f"{app.conf.id}-store")
-        gaps = PackReader(settings, names.keyed)
-        await producer.start()
-        try:
-            await store_batches(stream, BatchSender(producer), gaps)
-        finally:
-            await producer.stop()
-            await gaps.stop()
+        async with agent_outputs(settings, f"{app.conf.id}-store", names.keyed) as (sender, gaps):
+            await store_batches(stream, sender, gaps)
 
     async def store_batches(stream: Any, sender: BatchSender, gaps: PackReader) -> None:
+        changelog = Changelog(table)
         events_partitions = await sender.partitions(names.events)
+        contribution_partitions = await sender.partitions(names.contributions)
         async for batch in stream.noack_take(64, within=settings.batch_within_s):
             new: list[CanonicalEvent] = []
+            source_packs: list[SourcePack] = []
             touched: dict[int, DedupeState] = {}
             duplicates = 0
             for event in batch:
@@ -156,29 +122,33 @@ def register_store(app: faust.App, settings: Settings) -> None:
                     packs = [*await gaps.read(msg.partition, missing.start, missing.stop), *packs]
                 for offset, value in packs:
                     state.open_pack(offset)
-                    for ev in unpack(value):
+                    pack_new: list[CanonicalEvent] = []
+                    clocks, events = unpack(value)
+                    for ev in events:
                         if not state.admit(ev, offset):
                             duplicates += 1
                             continue
-                        enricher.enrich(ev, state.inherited(ev))
+                        enricher.enrich(ev, state.inherited(ev, offset))
                         state.remember_post(ev, offset)
-                        new.append(ev)
+                        pack_new.append(ev)
+                    new.extend(pack_new)
+                    source_packs.append((msg.partition, offset, clocks, pack_new))
             now_ms = int(time.time() * 1000)
             if new:
-                await writer.insert(event_columns(new, now_ms))
-                await sender.send_all(names.events, event_records(new, events_partitions, now_ms))
-            changelog = []
+                records = event_records(new, events_partitions, now_ms)
+                await writer.insert_json_lines([value for _, _, value in records])
+                await sender.send_all(names.events, records)
+            # What the packs add to each (dimension, key, minute), for the windows stage. A redelivered
+            # pack sends the same rows under the same (partition, offset): windows skip them.
+            contributions = contribution_messages(source_packs, measures, contribution_partitions,
+                                                  lambda key: partition_for_key(key, contribution_partitions))
+            await sender.send_all(names.contributions, [(q, None, orjson.dumps(v)) for q, v in contributions.items()])
             for partition, state in touched.items():
                 for offset, record in state.close_batch().items():
-                    key, value = f"{partition}:{offset}", record.to_json()
-                    table.data[key] = value
-                    changelog.append(table.send_changelog(partition, key, value))
+                    changelog.put(partition, f"{partition}:{offset}", record.to_json())
                 for offset in state.expire():
-                    key = f"{partition}:{offset}"
-                    table.data.pop(key, None)
-                    changelog.append(table.send_changelog(partition, key, None))
-            if changelog:
-                await asyncio.gather(*changelog)
+                    changelog.delete(partition, f"{partition}:{offset}")
+            await changelog.flush()
             metrics.DUPLICATES.inc(duplicates)
             metrics.EVENTS_STORED.inc(len(new))
             for event in batch:

@@ -47,13 +47,49 @@ def test_posts_are_remembered_for_inheritance_and_persisted() -> None:
     post.hashtags, post.brands = ["launch"], ["acme"]
     s.remember_post(post, 5)
     like = ev(2, target="e-1")
-    assert s.inherited(like) == (["launch"], ["acme"])
-    assert s.inherited(ev(3, target="unknown")) is None
-    assert s.inherited(ev(4, kind="comment", target="e-1")) is None  # comments have their own text
+    assert s.inherited(like, 5) == (["launch"], ["acme"])
+    assert s.inherited(ev(3, target="unknown"), 5) is None
+    assert s.inherited(ev(4, kind="comment", target="e-1"), 5) is None  # comments have their own text
     records = s.close_batch()
     r = DedupeState(24 * HOUR)
     r.load(5, PackRecord.from_json(records[5].to_json()))
-    assert r.inherited(like) == (["launch"], ["acme"])
+    assert r.inherited(like, 6) == (["launch"], ["acme"])
+
+
+def test_a_redelivered_pack_does_not_inherit_from_a_post_that_came_later() -> None:
+    """Pack 4 (a like) then pack 5 (its post) were processed and persisted, then the worker died
+    before acking: on redelivery the like must be enriched as the first time (no tags)."""
+    s = DedupeState(24 * HOUR)
+    like = ev(2, target="e-1")
+    assert s.admit(like, 4) and s.inherited(like, 4) is None
+    post = ev(1, kind="post")
+    assert s.admit(post, 5)
+    post.hashtags, post.brands = ["launch"], ["acme"]
+    s.remember_post(post, 5)
+    records = s.close_batch()
+    restarted = DedupeState(24 * HOUR)
+    for offset, record in records.items():
+        restarted.load(offset, PackRecord.from_json(record.to_json()))
+    assert restarted.admit(like, 4)  # re-emitted ...
+    assert restarted.inherited(like, 4) is None  # ... with the same enrichment
+    assert restarted.inherited(ev(3, target="e-1"), 6) == (["launch"], ["acme"])
+
+
+def test_within_a_pack_only_a_post_before_the_like_counts_also_on_redelivery() -> None:
+    def deliver_pack_7(state: DedupeState) -> dict[int, PackRecord]:
+        like, post = ev(2, target="e-1"), ev(1, kind="post")
+        assert state.admit(like, 7) and state.inherited(like, 7) is None  # its post comes later in the pack
+        assert state.admit(post, 7)
+        post.hashtags, post.brands = ["launch"], []
+        state.remember_post(post, 7)
+        assert state.inherited(ev(3, target="e-1"), 7) == (["launch"], [])  # after the post: inherits
+        return state.close_batch()
+
+    records = deliver_pack_7(DedupeState(24 * HOUR))
+    restarted = DedupeState(24 * HOUR)
+    for offset, record in records.items():
+        restarted.load(offset, PackRecord.from_json(record.to_json()))
+    deliver_pack_7(restarted)  # the same decisions the second time
 
 
 def test_horizon_forgets_old_packs_by_event_time() -> None:

@@ -22,9 +22,34 @@ def test_partition_is_stable_and_in_range() -> None:
 
 def test_copies_of_one_event_pack_to_the_same_partition() -> None:
     packs = pack_by_partition([ev(1), ev(2), ev(1)], 6)
-    assert sum(len(unpack(v)) for v in packs.values()) == 3
+    assert sum(len(unpack(v)[1]) for v in packs.values()) == 3
     owner = partition_for_key(ev(1).route_key, 6)
-    assert [e.id for e in unpack(packs[owner])].count("id-1") == 2
+    assert [e.id for e in unpack(packs[owner])[1]].count("id-1") == 2
+
+
+def test_every_pack_carries_the_routers_clocks() -> None:
+    packs = pack_by_partition([ev(i) for i in range(20)], 3, {0: 1_000, 4: 2_000})
+    assert {p: unpack(v)[0] for p, v in packs.items()} == {p: {0: 1_000, 4: 2_000} for p in packs}
+
+
+def test_route_batch_advances_clocks_per_raw_partition() -> None:
+    from types import SimpleNamespace
+
+    from streams.agents.route import route_batch
+
+    def rec(partition: int, offset: int, value: bytes) -> SimpleNamespace:
+        return SimpleNamespace(topic="social.raw", partition=partition, offset=offset, value=value)
+
+    def raw(i: int, t: str) -> bytes:
+        return orjson.dumps({"platform": "x", "id": f"e{i}", "kind": "post", "occurred_at": t, "actor": {"id": "u"}})
+
+    clocks: dict[int, int] = {1: 0}
+    dead, packs = route_batch([rec(0, 0, raw(1, "2026-11-21T10:00:05Z")), rec(0, 1, raw(2, "2026-11-21T10:00:01Z")),
+                               rec(1, 0, raw(3, "2026-11-21T09:00:00Z")), rec(2, 0, b"not json")],
+                              6, 6, 1 << 20, 0, clocks)
+    assert len(dead) == 1
+    assert clocks == {0: 1_795_255_205_000, 1: 1_795_251_600_000}
+    assert all(unpack(value)[0] == clocks for _, _, value in packs)
 
 
 def test_dead_letter_keeps_utf8_raw() -> None:

@@ -1,0 +1,1 @@
+"""Spike-detector quality evaluation: labeled series, baselines, metrics (`python -m pulse.quality`)."""

@@ -1,0 +1,208 @@
+"""social.contributions → minute buckets, sliding windows and spike alerts → social.engagement,
+social.alerts.
+
+Per batch, in this order: merge the packs (idempotent per bucket, see WindowPartition), assess
+touched open minutes (alerts open within seconds), close the minutes the watermark passed (final
+assessment, resolve, learn), produce engagement updates and alert changes, persist the touched
+buckets, detector states and clocks to the table's changelog, and only then ack. A crash before
+the ack replays the batch: buckets skip what they had merged, detector states are the persisted
+ones, and a re-derived alert change carries the same deterministic alert_id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import faust
+import orjson
+
+from schemas.topics import TopicNames
+from streams import metrics
+from streams.agents.outputs import Changelog, agent_outputs
+from streams.agents.pack_reader import PackReader
+from streams.detect.config import load_detector_config
+from streams.kafka_batch import BatchSender, Record
+from streams.routing import partition_for_key
+from streams.settings import Settings
+from streams.windows.alerting import AlertChange, AlertEngine, StateKey
+from streams.windows.contributions import MINUTE_MS, decode_rows
+from streams.windows.records import WINDOWS, EngagementRecords, alert_record, combined
+from streams.windows.state import BucketKey, MinuteBucket, WindowPartition
+
+log = logging.getLogger(__name__)
+
+# Open alert keys walk at most this many empty closed minutes per close (after a long gap in
+# event time the remaining minutes are learned as one gap of zeros).
+MAX_QUIET_WALK = 180
+
+
+class Partitions:
+    """WindowPartition + AlertEngine + newest offset per owned partition, rebuilt from the table."""
+
+    def __init__(self, table: Any, settings: Settings) -> None:
+        self._table = table
+        self._settings = settings
+        self._config = load_detector_config(settings.detector_config_file)
+        self.parts: dict[int, tuple[WindowPartition, AlertEngine]] = {}
+        self.last_offset: dict[int, int] = {}
+
+    def new(self) -> tuple[WindowPartition, AlertEngine]:
+        partitions = self._settings.topic_partitions  # of social.keyed and of social.raw
+        return (WindowPartition(self._settings.window_grace_s * 1000, partitions, partitions),
+                AlertEngine(self._config))
+
+    def get(self, q: int, now_ms: int) -> tuple[WindowPartition, AlertEngine]:
+        found = self.parts.get(q)
+        if found is not None:
+            return found
+        part, engine = self.new()
+        prefix = f"{q}:"
+        self.last_offset[q] = -1
+        for key, value in list(self._table.data.items()):
+            if not (isinstance(key, str) and key.startswith(prefix)) or value is None:
+                continue
+            kind, _, rest = key[len(prefix):].partition("\x1f")
+            if kind == "b":
+                dim, k, minute = rest.split("\x1f")
+                part.load_bucket(dim, k, int(minute), MinuteBucket.from_list(value))
+            elif kind == "d":
+                index, dim, k = rest.split("\x1f", 2)
+                engine.load((int(index), dim, k), value)
+            elif kind == "c":
+                part.load_clock(value, now_ms)
+                self.last_offset[q] = int(value.get("offset", -1))
+        log.info("windows partition %d: rebuilt %d keys, %d detector states", q, len(part.buckets),
+                 len(engine.states))
+        self.parts[q] = (part, engine)
+        return part, engine
+
+    def forget(self, partitions: set[int]) -> None:
+        for q in partitions:
+            self.parts.pop(q, None)
+            self.last_offset.pop(q, None)
+
+
+def _bucket_key(q: int, bk: BucketKey) -> str:
+    return f"{q}:b\x1f{bk[0]}\x1f{bk[1]}\x1f{bk[2]}"
+
+
+def _state_key(q: int, sk: StateKey) -> str:
+    return f"{q}:d\x1f{sk[0]}\x1f{sk[1]}\x1f{sk[2]}"
+
+
+def register_windows(app: faust.App, settings: Settings) -> None:
+    names = TopicNames(settings.topic_prefix)
+    topic = app.topic(names.contributions, value_serializer="raw", key_serializer="raw")
+    table = app.Table("windows", default=None, partitions=settings.topic_partitions)
+    owned = Partitions(table, settings)
+    records = EngagementRecords(settings.engagement_weights)
+
+    @app.on_partitions_revoked.connect
+    async def _on_revoked(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        revoked = args[0] if args else kwargs.get("revoked", set())
+        owned.forget({tp.partition for tp in revoked if tp.topic == names.contributions})
+
+    @app.agent(topic, name="windows")
+    async def windows(stream: Any) -> None:
+        async with agent_outputs(settings, f"{app.conf.id}-windows", names.contributions) as (sender, gaps):
+            await window_batches(stream, sender, gaps)
+
+    async def window_batches(stream: Any, sender: BatchSender, gaps: PackReader) -> None:
+        changelog = Changelog(table)
+        engagement_partitions = await sender.partitions(names.engagement)
+        alert_partitions = await sender.partitions(names.alerts)
+        # Each message holds a whole store batch for one partition: few per batch keep alerts prompt.
+        async for batch in stream.noack_take(4, within=settings.batch_within_s):
+            now_ms = int(time.time() * 1000)
+            touched: dict[int, list[BucketKey]] = {}
+            late = 0
+            for event in batch:
+                msg = event.message
+                q = msg.partition
+                part, _ = owned.get(q, now_ms)
+                messages = [(msg.offset, msg.value)]
+                newest = owned.last_offset.get(q, -1)
+                if newest >= 0 and msg.offset > newest + 1:
+                    log.warning("contributions partition %d: %d..%d skipped by the consumer; reading them directly",
+                                q, newest + 1, msg.offset - 1)
+                    messages = [*await gaps.read(q, newest + 1, msg.offset), *messages]
+                for offset, value in messages:
+                    if offset <= newest:
+                        continue
+                    for source, pack_offset, clocks, rows in orjson.loads(value):
+                        raw_clocks = {int(r): int(ms) for r, ms in clocks.items()}
+                        changed, dropped = part.apply(source, pack_offset, raw_clocks, decode_rows(rows), now_ms)
+                        touched.setdefault(q, []).extend(changed)
+                        late += dropped
+                    owned.last_offset[q] = max(owned.last_offset.get(q, -1), offset)
+                    await asyncio.sleep(0)  # a big backlog message: let heartbeats through
+                touched.setdefault(q, [])
+            engagement: list[Record] = []
+            alerts: list[Record] = []
+            for q, changed in touched.items():
+                part, engine = owned.get(q, now_ms)
+                changes: list[AlertChange] = []
+                engine.closed_before = part.closed_before
+                for dim, key, minute in dict.fromkeys(changed):
+                    bucket = part.bucket(dim, key, minute)
+                    if minute >= part.closed_before and bucket is not None:
+                        changes.extend(engine.on_partial(dim, key, minute, bucket.data.measures, now_ms))
+                previous = part.closed_before
+                closing = part.close(now_ms)
+                engine.closed_before = part.closed_before
+                walk = set(closing)
+                if engine.open and previous:
+                    start = max(previous, part.closed_before - MAX_QUIET_WALK * MINUTE_MS)
+                    walk.update(range(start, part.closed_before, MINUTE_MS))
+                for minute in sorted(walk):
+                    active = part.by_minute.get(minute)
+                    for dim, key in sorted(active or ()):
+                        bucket = part.bucket(dim, key, minute)
+                        measures = bucket.data.measures if bucket is not None else None
+                        changes.extend(engine.on_closed(dim, key, minute, measures, now_ms))
+                    changes.extend(engine.close_quiet(minute, active, now_ms))
+                for dim, key, minute in part.take_emissions():
+                    value = orjson.dumps(records.record(part, dim, key, minute, now_ms))
+                    k = f"{dim}\x1f{key}".encode()
+                    engagement.append((partition_for_key(f"{dim}\x1f{key}", engagement_partitions), k, value))
+                for dim, key, rule, t in changes:
+                    minutes = WINDOWS["5m"]
+                    evidence = combined(part.window(dim, key, t.assessment.interval_start_ms, minutes))
+                    record = alert_record(t, rule.name, dim, key, evidence, minutes, now_ms)
+                    alerts.append((partition_for_key(t.alert_id, alert_partitions), t.alert_id.encode(),
+                                   orjson.dumps(record)))
+                    metrics.ALERTS.labels(rule.name, t.status, t.severity).inc()
+                part.prune()
+                engine.forget_idle(part.closed_before)
+                _persist(changelog, q, part, engine, owned.last_offset.get(q, -1))
+            await asyncio.gather(sender.send_all(names.engagement, engagement), sender.send_all(names.alerts, alerts))
+            await changelog.flush()
+            log.debug("windows batch: %d messages, %d engagement updates, %d alert changes, %d late, %.3fs",
+                      len(batch), len(engagement), len(alerts), late, time.time() - now_ms / 1000)
+            metrics.LATE_EVENTS.inc(late)
+            metrics.ENGAGEMENT_UPDATES.inc(len(engagement))
+            for event in batch:
+                event.ack()
+
+
+def _persist(changelog: Changelog, q: int, part: WindowPartition, engine: AlertEngine, offset: int) -> None:
+    """Write what this batch changed in partition q: buckets, detector states, and the clocks."""
+    for bk in part.changed:
+        bucket = part.bucket(*bk)
+        if bucket is not None:
+            changelog.put(q, _bucket_key(q, bk), bucket.to_list())
+    for bk in part.removed:
+        changelog.delete(q, _bucket_key(q, bk))
+    for sk in engine.changed:
+        if sk in engine.states:
+            changelog.put(q, _state_key(q, sk), engine.state_value(sk))
+    for sk in engine.removed:
+        changelog.delete(q, _state_key(q, sk))
+    changelog.put(q, f"{q}:c", {**part.clock_state(), "offset": offset})
+    part.changed.clear()
+    part.removed.clear()
+    engine.changed.clear()
+    engine.removed.clear()

@@ -1,0 +1,180 @@
+"""Unique events → what they add to each (dimension, key, minute), aggregated inside one pack.
+
+Pure. The store stage calls `pack_contributions` once per pack of unique events; the windows
+stage merges the rows into its minute buckets. Aggregating here means the windows stage pays
+per (dimension, key, minute) of a pack, not per event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from schemas.event import CanonicalEvent
+
+MINUTE_MS: Final = 60_000
+KIND_ORDER: Final = ("post", "comment", "reply", "like", "share", "view", "mention", "follow", "vote")
+KIND_INDEX: Final = {kind: i for i, kind in enumerate(KIND_ORDER)}
+DIMENSIONS: Final = ("post", "hashtag", "brand", "platform", "author")
+# VADER's conventional cut-offs for negative / positive text.
+NEGATIVE_AT_MOST: Final = -0.05
+POSITIVE_AT_LEAST: Final = 0.05
+# Bounds on what one bucket remembers about who and what drove it (alerts show the top few).
+MAX_AUTHORS: Final = 5_000
+MAX_POSTS: Final = 1_000
+MAX_SAMPLES: Final = 3
+
+
+@dataclass(frozen=True)
+class RuleMeasure:
+    """What one alert rule counts: weight per kind, only events with sentiment <= sentiment_max."""
+
+    dimensions: frozenset[str]
+    weights: dict[str, float]
+    sentiment_max: float = 1.0
+
+    def value(self, event: CanonicalEvent) -> float:
+        if event.sentiment > self.sentiment_max:
+            return 0.0
+        return self.weights.get(event.kind, 0.0)
+
+
+@dataclass(slots=True)
+class Contribution:
+    """What some events add to one (dimension, key, minute)."""
+
+    counts: list[int] = field(default_factory=lambda: [0] * len(KIND_ORDER))
+    authors: dict[str, int] = field(default_factory=dict)   # actor id -> events (bounded)
+    sentiment: list[int] = field(default_factory=lambda: [0, 0, 0])  # negative, neutral, positive texts
+    posts: dict[str, int] = field(default_factory=dict)     # post id -> events (bounded; not for dimension post)
+    platforms: dict[str, int] = field(default_factory=dict)
+    samples: list[str] = field(default_factory=list)        # a few texts, first seen first
+    measures: list[float] = field(default_factory=list)     # one per rule (RuleMeasure order)
+
+    def to_wire(self) -> list[Any]:
+        return [self.counts, self.authors, self.sentiment, self.posts, self.platforms, self.samples, self.measures]
+
+    @classmethod
+    def from_wire(cls, data: Sequence[Any]) -> Contribution:
+        return cls(list(data[0]), dict(data[1]), list(data[2]), dict(data[3]), dict(data[4]), list(data[5]),
+                   list(data[6]))
+
+    def add(self, other: Contribution) -> None:
+        """Merge `other` into this one (bounded maps keep their first keys)."""
+        self.counts = [a + b for a, b in zip(self.counts, other.counts, strict=True)]
+        self.sentiment = [a + b for a, b in zip(self.sentiment, other.sentiment, strict=True)]
+        _merge_bounded(self.authors, other.authors, MAX_AUTHORS)
+        _merge_bounded(self.posts, other.posts, MAX_POSTS)
+        _merge_bounded(self.platforms, other.platforms, 64)
+        if len(self.samples) < MAX_SAMPLES:
+            self.samples.extend(other.samples[: MAX_SAMPLES - len(self.samples)])
+        if len(self.measures) < len(other.measures):
+            self.measures.extend([0.0] * (len(other.measures) - len(self.measures)))
+        for i, m in enumerate(other.measures):
+            self.measures[i] += m
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+
+def _merge_bounded(into: dict[str, int], other: dict[str, int], bound: int) -> None:
+    for k, n in other.items():
+        if k in into:
+            into[k] += n
+        elif len(into) < bound:
+            into[k] = n
+
+
+def event_dimensions(event: CanonicalEvent) -> list[tuple[str, str]]:
+    """The (dimension, key) pairs one event counts under — the same as ClickHouse's
+    engagement_by_minute: its platform, its author, its post (own id for a post, else the post
+    acted on), each hashtag and each brand."""
+    dims = [("platform", event.platform), ("author", event.actor_id)]
+    post = event.post_key
+    if post:
+        dims.append(("post", post))
+    dims.extend(("hashtag", h) for h in event.hashtags if h)
+    dims.extend(("brand", b) for b in event.brands if b)
+    return dims
+
+
+PackRow = tuple[str, str, int, Contribution]  # dimension, key, minute start (epoch ms), contribution
+
+
+def pack_contributions(events: Iterable[CanonicalEvent], measures: Sequence[RuleMeasure]) -> list[PackRow]:
+    """Aggregate the unique events of one pack per (dimension, key, minute).
+
+    On the per-event path: plain lists and local names, and per event only the work its
+    dimensions need (authors are not tracked under the author dimension: it is one author).
+    """
+    rows: dict[tuple[str, str, int], Contribution] = {}
+    n_rules = len(measures)
+    rule_dims = [m.dimensions for m in measures]
+    n_kinds = len(KIND_ORDER)
+    for ev in events:
+        occurred = ev.occurred_at_ms
+        minute = occurred - occurred % MINUTE_MS
+        kind_index = KIND_INDEX[ev.kind]
+        text = ev.text
+        sentiment = ev.sentiment
+        mood = 0 if sentiment <= NEGATIVE_AT_MOST else 2 if sentiment >= POSITIVE_AT_LEAST else 1
+        actor = ev.actor_id
+        platform = ev.platform
+        post = ev.post_key
+        values = [m.value(ev) for m in measures] if n_rules else ()
+        for dim, key in event_dimensions(ev):
+            c = rows.get((dim, key, minute))
+            if c is None:
+                c = rows[(dim, key, minute)] = Contribution([0] * n_kinds, {}, [0, 0, 0], {}, {}, [], [0.0] * n_rules)
+            c.counts[kind_index] += 1
+            if dim != "author":
+                authors = c.authors
+                n = authors.get(actor)
+                if n is not None:
+                    authors[actor] = n + 1
+                elif len(authors) < MAX_AUTHORS:
+                    authors[actor] = 1
+                if dim != "post" and post:
+                    posts = c.posts
+                    n = posts.get(post)
+                    if n is not None:
+                        posts[post] = n + 1
+                    elif len(posts) < MAX_POSTS:
+                        posts[post] = 1
+            if text:
+                c.sentiment[mood] += 1
+                if len(c.samples) < MAX_SAMPLES:
+                    c.samples.append(text[:280])
+            if dim != "platform":
+                c.platforms[platform] = c.platforms.get(platform, 0) + 1
+            for i in range(n_rules):
+                if dim in rule_dims[i]:
+                    c.measures[i] += values[i]
+    return [(dim, key, minute, c) for (dim, key, minute), c in rows.items()]
+
+
+# source (social.keyed) partition, pack offset, the router's clocks (raw partition -> newest event
+# time), the pack's unique events
+SourcePack = tuple[int, int, dict[int, int], list[CanonicalEvent]]
+
+
+def contribution_messages(packs: Iterable[SourcePack], measures: Sequence[RuleMeasure],
+                          partitions: int, partition_of: Callable[[str], int]) -> dict[int, list[Any]]:
+    """One social.contributions value per target partition: for every source pack, the rows of the
+    keys that partition owns. Every partition hears of every pack (maybe with no rows), so each
+    windows task knows how far every source has got (its watermark)."""
+    out: dict[int, list[Any]] = {q: [] for q in range(partitions)}
+    for source, offset, clocks, events in packs:
+        header = {str(r): ms for r, ms in clocks.items()}
+        per_target: dict[int, list[Any]] = {q: [] for q in range(partitions)}
+        for dim, key, minute, c in pack_contributions(events, measures):
+            per_target[partition_of(f"{dim}\x1f{key}")].append([dim, key, minute, c.to_wire()])
+        for q, rows in per_target.items():
+            out[q].append([source, offset, header, rows])
+    return out
+
+
+def decode_rows(rows: Sequence[Sequence[Any]]) -> list[PackRow]:
+    return [(str(r[0]), str(r[1]), int(r[2]), Contribution.from_wire(r[3])) for r in rows]

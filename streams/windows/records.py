@@ -1,0 +1,135 @@
+"""The values of `social.engagement` and `social.alerts` (JSON Schemas in schemas/json/). Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from operator import mul
+from typing import Any
+
+from schemas.event import format_time_ms
+from streams.detect.lifecycle import Transition
+from streams.windows.contributions import KIND_ORDER, MAX_AUTHORS, MINUTE_MS, Contribution
+from streams.windows.state import MinuteBucket, WindowPartition
+
+# Sliding windows reported with every minute: name -> minutes.
+WINDOWS = {"5m": 5, "1h": 60}
+_PLURAL = {"post": "posts", "comment": "comments", "reply": "replies", "like": "likes", "share": "shares",
+           "view": "views", "mention": "mentions", "follow": "follows", "vote": "votes"}
+
+
+def score(counts: list[int], weights: Mapping[str, float]) -> float:
+    return sum(n * weights.get(kind, 0.0) for kind, n in zip(KIND_ORDER, counts, strict=True) if n)
+
+
+def combined(buckets: Iterable[MinuteBucket]) -> Contribution:
+    total = Contribution()
+    for b in buckets:
+        total.add(b.data)
+    return total
+
+
+def _counts(counts: list[int]) -> dict[str, int]:
+    out = {_PLURAL[k]: n for k, n in zip(KIND_ORDER, counts, strict=True)}
+    out["total"] = sum(counts)
+    return out
+
+
+def _top(counter: Mapping[str, int], n: int = 5) -> list[dict[str, Any]]:
+    return [{"key": k, "events": v} for k, v in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+
+
+@lru_cache(maxsize=4096)
+def _time(ms: int) -> str:
+    return format_time_ms(ms)
+
+
+class EngagementRecords:
+    """Builds `social.engagement` values; one per (dimension, key, minute) emitted.
+
+    On a hot path (one record per active key per minute): weights as a vector, formatted minute
+    boundaries cached, and a key active in a single minute (most authors and posts) skips the
+    window sums.
+    """
+
+    def __init__(self, weights: Mapping[str, float]) -> None:
+        self._weights = [weights.get(kind, 0.0) for kind in KIND_ORDER]
+
+    def score(self, counts: list[int]) -> float:
+        return float(sum(map(mul, counts, self._weights)))
+
+    def record(self, part: WindowPartition, dim: str, key: str, minute: int, emitted_at_ms: int) -> dict[str, Any]:
+        per_key = part.buckets.get((dim, key), {})
+        bucket = per_key.get(minute)
+        data = bucket.data if bucket is not None else Contribution()
+        counts = _counts(data.counts)
+        minute_score = self.score(data.counts)
+        actors = 1 if dim == "author" and counts["total"] else len(data.authors)
+        previous = per_key.get(minute - MINUTE_MS)
+        windows: dict[str, Any] = {}
+        for name, minutes in WINDOWS.items():
+            start = minute - (minutes - 1) * MINUTE_MS
+            if len(per_key) == 1:
+                window_counts, now_score, window_actors, before_score = counts, minute_score, actors, 0.0
+            else:
+                buckets = [b for m, b in per_key.items() if start <= m <= minute]
+                summed = [sum(column) for column in zip(*(b.data.counts for b in buckets), strict=True)]
+                window_counts = _counts(summed or [0] * len(KIND_ORDER))
+                now_score = self.score(summed) if summed else 0.0
+                # The window one minute earlier: this minute out, the one that slid out back in.
+                dropped = per_key.get(minute - minutes * MINUTE_MS)
+                before_score = now_score - minute_score + (self.score(dropped.data.counts) if dropped else 0.0)
+                window_actors = 1 if dim == "author" else len(set().union(*(b.data.authors for b in buckets)))
+            window: dict[str, Any] = {"start": _time(start), "end": _time(minute + MINUTE_MS), **window_counts,
+                                      "score": round(now_score, 3), "velocity": round(now_score - before_score, 3)}
+            if minutes <= 5:  # distinct actors are kept per minute; their union is cheap over a short window
+                window["unique_actors"] = window_actors
+            windows[name] = window
+        return {
+            "dimension": dim,
+            "key": key,
+            "minute": _time(minute),
+            "revision": bucket.revision if bucket is not None else 0,
+            "counts": counts,
+            "score": round(minute_score, 3),
+            "velocity": round(minute_score - (self.score(previous.data.counts) if previous else 0.0), 3),
+            "unique_actors": actors,
+            "unique_actors_capped": actors >= MAX_AUTHORS,
+            "sentiment": dict(zip(("negative", "neutral", "positive"), data.sentiment, strict=True)),
+            "platforms": {key: counts["total"]} if dim == "platform" else dict(sorted(data.platforms.items())),
+            "windows": windows,
+            "emitted_at": format_time_ms(emitted_at_ms),
+        }
+
+
+def alert_record(t: Transition, rule: str, dim: str, key: str, evidence: Contribution,
+                 window_minutes: int, emitted_at_ms: int) -> dict[str, Any]:
+    """One alert state change: what a human needs to act on it."""
+    a = t.assessment
+    status = "resolved" if t.status == "resolved" else "open"
+    return {
+        "alert_id": t.alert_id,
+        "rule": rule,
+        "dimension": dim,
+        "key": key,
+        "transition": t.status,
+        "status": status,
+        "severity": t.severity,
+        "opened_at": format_time_ms(t.opened_at_ms),
+        "updated_at": format_time_ms(t.at_ms),
+        "interval": {"start": format_time_ms(a.interval_start_ms),
+                     "end": format_time_ms(a.interval_start_ms + MINUTE_MS)},
+        "observed": round(a.observed, 3),
+        "expected": round(a.expected, 3),
+        "score": round(a.score, 4),
+        "lift": round(a.observed / a.expected, 2) if a.expected > 0 else None,
+        "evidence_window": {"start": format_time_ms(a.interval_start_ms - (window_minutes - 1) * MINUTE_MS),
+                            "end": format_time_ms(a.interval_start_ms + MINUTE_MS),
+                            **_counts(evidence.counts)},
+        "top_posts": _top(evidence.posts),
+        "top_authors": _top(evidence.authors),
+        "sample_texts": evidence.samples[:3],
+        "platforms": dict(sorted(evidence.platforms.items())),
+        "sentiment": dict(zip(("negative", "neutral", "positive"), evidence.sentiment, strict=True)),
+        "emitted_at": format_time_ms(emitted_at_ms),
+    }

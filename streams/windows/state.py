@@ -1,0 +1,182 @@
+"""Minute buckets per (dimension, key) for the keys one partition owns, with a watermark.
+
+Pure; the clock (`now_ms`, processing time) is an argument. Exactly-once under redelivery: every
+bucket remembers, per source partition, the newest source pack offset merged into it. A source
+partition's packs arrive in offset order (one producer per source partition at a time), so a
+redelivered pack — same offset, same content — is recognised and skipped, key by key.
+
+Watermark: every source pack carries the router's clocks (raw partition → newest event time it
+had read). Per (source partition, raw partition) the newest clock is kept; the watermark is the
+minimum over all of them (heard from recently). A raw partition read behind the others (a
+backlog, a restarted router) or a source partition processed behind the others holds the
+watermark back instead of having its events declared late. Minutes before the watermark are
+*closed* (emitted, and handed to the spike detector); minutes more than `grace_ms` before it are
+*final*: later contributions to them are counted as late and not merged (they still reach
+ClickHouse, which counts every unique event whenever it arrives).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from streams.windows.contributions import MINUTE_MS, Contribution, PackRow
+
+BucketKey = tuple[str, str, int]  # dimension, key, minute start (epoch ms)
+
+
+def minute_floor(ms: int) -> int:
+    return ms - ms % MINUTE_MS
+
+
+@dataclass(slots=True)
+class MinuteBucket:
+    data: Contribution
+    applied: dict[int, int] = field(default_factory=dict)  # source partition -> newest pack offset merged
+    revision: int = 0  # how many times it was emitted to social.engagement
+
+    def to_list(self) -> list[Any]:
+        return [self.data.to_wire(), [[p, o] for p, o in self.applied.items()], self.revision]
+
+    @classmethod
+    def from_list(cls, data: list[Any]) -> MinuteBucket:
+        return cls(Contribution.from_wire(data[0]), {int(p): int(o) for p, o in data[1]}, int(data[2]))
+
+
+@dataclass
+class SourceClock:
+    event_ms: int  # newest event time this source partition has sent
+    seen_ms: int  # processing time it was last heard from
+
+
+class WindowPartition:
+    def __init__(self, grace_ms: int, sources: int, raw_partitions: int, retain_ms: int = 3_600_000,
+                 idle_ms: int = 60_000) -> None:
+        self.grace_ms = grace_ms
+        # (social.keyed partition, social.raw partition) pairs: each keyed partition sends every pack
+        # to every windows partition, stamped with the clocks of the raw partitions it came from.
+        self.expected_clocks = sources * raw_partitions
+        self.retain_ms = retain_ms  # the longest sliding window
+        self.idle_ms = idle_ms  # a source silent for this long stops holding the watermark back
+        self.buckets: dict[tuple[str, str], dict[int, MinuteBucket]] = {}
+        self.by_minute: dict[int, set[tuple[str, str]]] = {}
+        self.sources: dict[tuple[int, int], SourceClock] = {}
+        self.closed_before = 0  # minutes before this were closed
+        self.started_ms = 0  # processing time of the first pack (or of recovery)
+        self.changed: set[BucketKey] = set()  # to persist (changelog)
+        self.removed: set[BucketKey] = set()  # to delete from the changelog
+        self._to_emit: set[BucketKey] = set()
+
+    # ------------------------------------------------------------------ time
+    def watermark(self, now_ms: int) -> int:
+        if len(self.sources) < self.expected_clocks and now_ms - self.started_ms <= self.idle_ms:
+            return 0  # until every source has spoken (or the rest stayed silent), nothing is final
+        active = [c.event_ms for c in self.sources.values() if now_ms - c.seen_ms <= self.idle_ms]
+        return min(active) if active else 0
+
+    def final_before(self, now_ms: int) -> int:
+        wm = self.watermark(now_ms)
+        return minute_floor(wm - self.grace_ms) if wm else 0
+
+    # ------------------------------------------------------------------ input
+    def apply(self, source: int, offset: int, clocks: dict[int, int], rows: Iterable[PackRow],
+              now_ms: int) -> tuple[list[BucketKey], int]:
+        """Merge one source pack's rows. Returns (buckets changed, late events not merged)."""
+        if not self.started_ms:
+            self.started_ms = now_ms
+        final_before = self.final_before(now_ms)  # before this pack's own clocks count
+        for raw, event_ms in clocks.items():
+            clock = self.sources.get((source, raw))
+            if clock is None:
+                self.sources[(source, raw)] = SourceClock(event_ms, now_ms)
+            else:
+                clock.event_ms = max(clock.event_ms, event_ms)
+                clock.seen_ms = now_ms
+        touched: list[BucketKey] = []
+        late = 0
+        for dim, key, minute, contribution in rows:
+            per_key = self.buckets.get((dim, key))
+            bucket = per_key.get(minute) if per_key is not None else None
+            if bucket is not None and bucket.applied.get(source, -1) >= offset:
+                continue  # this pack was merged before (redelivery)
+            if minute < final_before:
+                late += contribution.total
+                continue
+            if bucket is None:
+                if per_key is None:
+                    per_key = self.buckets[(dim, key)] = {}
+                bucket = per_key[minute] = MinuteBucket(Contribution(measures=[0.0] * len(contribution.measures)))
+                self.by_minute.setdefault(minute, set()).add((dim, key))
+            bucket.data.add(contribution)
+            bucket.applied[source] = offset
+            bk = (dim, key, minute)
+            self.changed.add(bk)
+            touched.append(bk)
+            if minute < self.closed_before:
+                self._to_emit.add(bk)  # a late revision of a minute already emitted
+        return touched, late
+
+    # ------------------------------------------------------------------ closing
+    def close(self, now_ms: int) -> list[int]:
+        """Close the minutes the watermark has passed; returns those that have buckets, oldest first."""
+        boundary = minute_floor(self.watermark(now_ms))
+        if boundary <= self.closed_before:
+            return []
+        closing = sorted(m for m in self.by_minute if self.closed_before <= m < boundary)
+        for m in closing:
+            self._to_emit.update((dim, key, m) for dim, key in self.by_minute[m])
+        self.closed_before = boundary
+        return closing
+
+    def take_emissions(self) -> list[BucketKey]:
+        """Buckets to (re-)emit to social.engagement: newly closed minutes and late revisions."""
+        out = sorted(self._to_emit, key=lambda bk: bk[2])
+        self._to_emit = set()
+        for dim, key, minute in out:
+            bucket = self.buckets[(dim, key)][minute]
+            bucket.revision += 1
+            self.changed.add((dim, key, minute))
+        return out
+
+    def prune(self) -> None:
+        """Forget buckets that left the longest window and can no longer change."""
+        cutoff = min(self.closed_before - self.retain_ms, self.closed_before - self.grace_ms - MINUTE_MS)
+        for m in [m for m in self.by_minute if m < cutoff]:
+            for dim, key in self.by_minute.pop(m):
+                per_key = self.buckets[(dim, key)]
+                per_key.pop(m, None)
+                if not per_key:
+                    del self.buckets[(dim, key)]
+                self.removed.add((dim, key, m))
+                self.changed.discard((dim, key, m))
+                self._to_emit.discard((dim, key, m))
+
+    # ------------------------------------------------------------------ reading
+    def bucket(self, dim: str, key: str, minute: int) -> MinuteBucket | None:
+        per_key = self.buckets.get((dim, key))
+        return per_key.get(minute) if per_key is not None else None
+
+    def window(self, dim: str, key: str, end_minute: int, minutes: int) -> Iterator[MinuteBucket]:
+        """Buckets of the sliding window of `minutes` minutes ending with (and including) `end_minute`."""
+        per_key = self.buckets.get((dim, key), {})
+        start = end_minute - (minutes - 1) * MINUTE_MS
+        if len(per_key) <= minutes:
+            return (b for m, b in per_key.items() if start <= m <= end_minute)
+        return (b for m in range(start, end_minute + 1, MINUTE_MS) if (b := per_key.get(m)) is not None)
+
+    def load_bucket(self, dim: str, key: str, minute: int, bucket: MinuteBucket) -> None:
+        """Recovery: one bucket from the changelog."""
+        self.buckets.setdefault((dim, key), {})[minute] = bucket
+        self.by_minute.setdefault(minute, set()).add((dim, key))
+
+    def clock_state(self) -> dict[str, Any]:
+        return {"closed_before": self.closed_before,
+                "clocks": [[p, r, c.event_ms] for (p, r), c in self.sources.items()]}
+
+    def load_clock(self, data: dict[str, Any], now_ms: int) -> None:
+        """Recovery: restored sources count as just heard from, so none is wrongly idle at start."""
+        self.closed_before = int(data.get("closed_before", 0))
+        self.started_ms = now_ms
+        for p, r, event_ms in data.get("clocks", []):
+            self.sources[(int(p), int(r))] = SourceClock(int(event_ms), now_ms)

@@ -1,0 +1,106 @@
+"""Detector configuration: the documented file equals the defaults, overrides apply, bad files say where."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from streams.detect.config import RULE_NAMES, DetectorConfig, load_detector_config
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY_FILE = ROOT / "deploy" / "detector.toml"
+
+
+def test_the_documented_file_holds_exactly_the_defaults() -> None:
+    from_file = load_detector_config(DEPLOY_FILE)
+    defaults = load_detector_config(None)
+    for name in RULE_NAMES:
+        assert from_file.rule(name) == defaults.rule(name), name
+    assert from_file.overrides == {}
+
+
+def test_every_rule_setting_is_written_in_the_file() -> None:
+    import dataclasses
+    import tomllib
+
+    doc = tomllib.loads(DEPLOY_FILE.read_text())
+    fields = {f.name for f in dataclasses.fields(load_detector_config(None).rule("volume_spike"))} - {"name"}
+    for name in RULE_NAMES:
+        assert set(doc["rules"][name]) == fields, name
+
+
+def test_defaults_without_a_file() -> None:
+    config = load_detector_config(None)
+    assert [r.name for r in config.rules] == list(RULE_NAMES)
+    assert config.rule("volume_spike").dimensions == ("brand", "hashtag")
+    assert config.rule("viral_post").dimensions == ("post",)
+    assert config.rule("negative_surge").sentiment_max < 0
+    viral = config.rule("viral_post")
+    assert viral.weight("share") > viral.weight("like") > viral.weight("view") > 0
+    assert viral.weight("follow") == 0.0
+    with pytest.raises(KeyError):
+        config.rule("nope")
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "detector.toml"
+    path.write_text(text)
+    return path
+
+
+def test_partial_file_keeps_other_defaults_and_overrides_apply_per_key(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+[rules.volume_spike]
+sensitivity = 2.0
+min_volume = 25
+
+[overrides.volume_spike]
+acme = { sensitivity = 0.5, cooldown_intervals = 120 }
+"black-friday" = { min_volume = 100 }
+""")
+    config = load_detector_config(path)
+    rule = config.rule("volume_spike")
+    assert (rule.sensitivity, rule.min_volume) == (2.0, 25.0)
+    assert rule.halflife_intervals == load_detector_config(None).rule("volume_spike").halflife_intervals
+    acme = config.for_key("volume_spike", "acme")
+    assert (acme.sensitivity, acme.cooldown_intervals, acme.min_volume) == (0.5, 120, 25.0)
+    assert isinstance(acme.cooldown_intervals, int)
+    assert config.for_key("volume_spike", "black-friday").min_volume == 100.0
+    assert config.for_key("volume_spike", "globex") is rule
+    assert config.for_key("volume_spike", "acme") is acme          # cached for the stream's hot path
+    assert config.for_key("viral_post", "acme") is config.rule("viral_post")
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("[rules.volume_spike]\nsensitivity = 'high'\n", "rules.volume_spike.sensitivity"),
+    ("[rules.volume_spike]\nsensitivity = -1\n", "rules.volume_spike.sensitivity"),
+    ("[rules.volume_spike]\ncooldown_intervals = 2.5\n", "rules.volume_spike.cooldown_intervals"),
+    ("[rules.volume_spike]\nsensitivty = 1\n", "rules.volume_spike.sensitivty"),
+    ("[rules.volume_spike]\nresolve_score = 0.95\n", "rules.volume_spike.resolve_score"),
+    ("[rules.volume_spike]\ndaily = 1\n", "rules.volume_spike.daily"),
+    ("[rules.volume_spike]\ndimensions = []\n", "rules.volume_spike.dimensions"),
+    ("[rules.volume_spike]\nkind_weights = { like = -1 }\n", "rules.volume_spike.kind_weights.like"),
+    ("[rules.spam]\nsensitivity = 1\n", "rules.spam"),
+    ("[overrides.volume_spike]\nacme = { dimensions = 1 }\n", "overrides.volume_spike.acme.dimensions"),
+    ("[overrides.volume_spike]\nacme = { sensitivity = 0 }\n", "overrides.volume_spike.acme.sensitivity"),
+    ("[overrides.nope]\nacme = { sensitivity = 1 }\n", "overrides.nope"),
+    ("[alerts]\nx = 1\n", "alerts"),
+    ("[rules.volume_spike\n", "not valid TOML"),
+])
+def test_a_bad_file_is_one_line_naming_the_field(tmp_path: Path, text: str, names: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ValueError) as err:
+        load_detector_config(path)
+    message = str(err.value)
+    assert "\n" not in message
+    assert str(path) in message and names in message
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no such detector configuration file"):
+        load_detector_config(tmp_path / "absent.toml")
+
+
+def test_config_objects_compare_by_value() -> None:
+    assert load_detector_config(None) == DetectorConfig(rules=load_detector_config(None).rules)

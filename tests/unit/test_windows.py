@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import orjson
+
+from schemas.event import CanonicalEvent
+from streams.detect.config import DEFAULT_CONFIG
+from streams.windows.alerting import AlertEngine, rule_measures
+from streams.windows.contributions import (
+    MINUTE_MS,
+    Contribution,
+    contribution_messages,
+    decode_rows,
+    pack_contributions,
+)
+from streams.windows.records import EngagementRecords
+from streams.windows.state import MinuteBucket, WindowPartition
+
+T0 = 1_795_255_200_000  # a minute boundary
+MEASURES = rule_measures(DEFAULT_CONFIG)
+
+
+def ev(i: int, kind: str = "like", t: int = T0, actor: str = "u1", target: str = "p1", text: str = "",
+       hashtags: tuple[str, ...] = (), brands: tuple[str, ...] = (), sentiment: float = 0.0) -> CanonicalEvent:
+    e = CanonicalEvent("x", f"e{i}", kind, t, actor, target_id="" if kind == "post" else target, text=text)
+    e.hashtags, e.brands, e.sentiment = list(hashtags), list(brands), sentiment
+    return e
+
+
+def rows_of(events: list[CanonicalEvent]) -> dict[tuple[str, str, int], Contribution]:
+    return {(d, k, m): c for d, k, m, c in pack_contributions(events, MEASURES)}
+
+
+def test_contributions_aggregate_each_dimension_within_the_pack() -> None:
+    events = [ev(1, "post", actor="a", target="", text="hi #x", hashtags=("x",), brands=("acme",)),
+              ev(2, "like", actor="b", target="e1", hashtags=("x",), brands=("acme",)),
+              ev(3, "comment", actor="b", target="e1", text="awful", brands=("acme",), sentiment=-0.6),
+              ev(4, "like", t=T0 + MINUTE_MS, actor="c", target="e1")]
+    rows = rows_of(events)
+    post = rows[("post", "e1", T0)]
+    assert post.counts[:3] == [1, 1, 0] and sum(post.counts) == 3 and len(post.authors) == 2
+    assert rows[("post", "e1", T0 + MINUTE_MS)].total == 1
+    brand = rows[("brand", "acme", T0)]
+    assert brand.total == 3 and brand.sentiment == [1, 1, 0] and brand.posts == {"e1": 3}
+    assert rows[("hashtag", "x", T0)].total == 2
+    assert rows[("author", "b", T0)].total == 2 and rows[("platform", "x", T0)].total == 3
+    names = [r.name for r in DEFAULT_CONFIG.rules]
+    assert brand.measures[names.index("negative_surge")] == 1.0  # only the negative comment
+    assert brand.measures[names.index("volume_spike")] == 2.0  # the post and the comment
+    assert post.measures[names.index("viral_post")] == 3.0  # comment (2) + like (1)
+
+
+def test_every_windows_partition_hears_of_every_pack() -> None:
+    packs = [(0, 10, {0: T0}, [ev(1)]), (1, 7, {1: T0 + 5}, [])]
+    messages = contribution_messages(packs, MEASURES, 3, lambda key: len(key) % 3)
+    for q, entries in messages.items():
+        assert [(s, o, c) for s, o, c, _ in entries] == [(0, 10, {"0": T0}), (1, 7, {"1": T0 + 5})], q
+    rows = [r for entries in messages.values() for r in decode_rows(entries[0][3])]
+    assert {(d, k) for d, k, _, _ in rows} == {("platform", "x"), ("author", "u1"), ("post", "p1")}
+
+
+def partition(grace_ms: int = 2 * MINUTE_MS, sources: int = 1, raws: int = 1) -> WindowPartition:
+    return WindowPartition(grace_ms, sources, raws)
+
+
+def apply(part: WindowPartition, events: list[CanonicalEvent], offset: int, clock: int, source: int = 0,
+          now: int = 0) -> int:
+    rows = [(d, k, m, Contribution.from_wire(orjson.loads(orjson.dumps(c.to_wire()))))
+            for d, k, m, c in pack_contributions(events, MEASURES)]
+    return part.apply(source, offset, {0: clock}, rows, now)[1]
+
+
+def test_a_redelivered_pack_is_merged_once() -> None:
+    part = partition()
+    apply(part, [ev(1), ev(2)], offset=5, clock=T0)
+    apply(part, [ev(1), ev(2)], offset=5, clock=T0)  # redelivery after a crash
+    apply(part, [ev(3)], offset=6, clock=T0)
+    bucket = part.bucket("post", "p1", T0)
+    assert bucket is not None and bucket.data.total == 3
+
+
+def test_watermark_waits_for_every_source_then_closes_and_drops_only_beyond_grace() -> None:
+    part = partition(sources=2)
+    apply(part, [ev(1)], 0, clock=T0 + 10 * MINUTE_MS, source=0, now=0)
+    assert part.watermark(1_000) == 0  # source 1 not heard from yet
+    apply(part, [ev(2)], 0, clock=T0 + 4 * MINUTE_MS, source=1, now=1_000)
+    assert part.watermark(1_000) == T0 + 4 * MINUTE_MS  # the slower source holds it back
+    assert part.close(1_000) == [T0]
+    assert set(part.take_emissions()) == {("author", "u1", T0), ("platform", "x", T0), ("post", "p1", T0)}
+    # Within the grace period: merged, and the closed minute is emitted again as a revision.
+    assert apply(part, [ev(3, t=T0 + 3 * MINUTE_MS)], 1, clock=T0 + 4 * MINUTE_MS, source=1, now=2_000) == 0
+    # Beyond it (minute T0 is final once the watermark passed T0 + 1 min + grace): counted as late.
+    assert apply(part, [ev(4, t=T0)], 2, clock=T0 + 4 * MINUTE_MS, source=1, now=3_000) == 3
+    bucket = part.bucket("post", "p1", T0)
+    assert bucket is not None and bucket.data.total == 2 and bucket.revision == 1
+    # A source silent for longer than the idle time stops holding the watermark back.
+    later = 3_000 + part.idle_ms + 1
+    apply(part, [], 1, clock=T0 + 10 * MINUTE_MS, source=0, now=later)
+    assert part.watermark(later) == T0 + 10 * MINUTE_MS
+
+
+def test_engagement_record_sums_sliding_windows_and_velocity() -> None:
+    part = partition()
+    records = EngagementRecords({"like": 1.0, "share": 5.0})
+    apply(part, [ev(1)], 0, clock=T0)
+    apply(part, [ev(2, "share", t=T0 + MINUTE_MS), ev(3, t=T0 + MINUTE_MS, actor="u2")], 1, clock=T0 + MINUTE_MS)
+    r = records.record(part, "post", "p1", T0 + MINUTE_MS, emitted_at_ms=T0)
+    assert r["counts"]["total"] == 2 and r["score"] == 6.0 and r["velocity"] == 5.0
+    assert r["windows"]["5m"]["total"] == 3 and r["windows"]["5m"]["score"] == 7.0
+    assert r["windows"]["5m"]["velocity"] == 6.0 and r["windows"]["5m"]["unique_actors"] == 2
+    assert r["windows"]["1h"]["start"] == "2026-11-21T09:02:00.000Z"
+
+
+def test_bucket_and_clock_survive_a_restart() -> None:
+    part = partition()
+    apply(part, [ev(1)], 3, clock=T0 + 9 * MINUTE_MS)
+    bucket = part.bucket("post", "p1", T0)
+    assert bucket is not None
+    restored = partition()
+    restored.load_bucket("post", "p1", T0, MinuteBucket.from_list(orjson.loads(orjson.dumps(bucket.to_list()))))
+    restored.load_clock(orjson.loads(orjson.dumps(part.clock_state())), now_ms=0)
+    apply(restored, [ev(1)], 3, clock=T0)  # the pack again: skipped
+    again = restored.bucket("post", "p1", T0)
+    assert again is not None and again.data.total == 1 and restored.watermark(0) == T0 + 9 * MINUTE_MS
+
+
+def test_alert_engine_opens_on_a_partial_minute_and_resolves_once_it_calms() -> None:
+    engine = AlertEngine(DEFAULT_CONFIG)
+    names = [r.name for r in DEFAULT_CONFIG.rules]
+    volume = names.index("volume_spike")
+
+    def measures(n: float) -> list[float]:
+        m = [0.0] * len(names)
+        m[volume] = n
+        return m
+
+    minute = T0
+    for _ in range(120):  # two hours of a steady ~5 mentions a minute
+        engine.closed_before = minute
+        assert engine.on_closed("brand", "acme", minute, measures(5), now_ms=0) == []
+        minute += MINUTE_MS
+    engine.closed_before = minute
+    opened = engine.on_partial("brand", "acme", minute, measures(80), now_ms=1)
+    assert [t.status for _, _, _, t in opened] == ["opened"]
+    alert_id = opened[0][3].alert_id
+    assert engine.on_partial("brand", "acme", minute, measures(85), now_ms=2) == []  # one alert, not a storm
+    changes = []
+    for i in range(30):
+        engine.closed_before = minute + MINUTE_MS
+        changes += engine.on_closed("brand", "acme", minute, measures(90 if i == 0 else 5), now_ms=3)
+        minute += MINUTE_MS
+    assert [t.status for _, _, _, t in changes][-1] == "resolved"
+    assert {t.alert_id for _, _, _, t in changes} == {alert_id}
