@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import logging
 import signal
 import sys
 
@@ -39,6 +40,8 @@ def run_route(index: int) -> None:
 
         # The worker serves metrics_port; its windows child the next port, its route children the ones after.
         start_http_server(settings.metrics_port + 2 + index, addr=settings.metrics_host)
+    for name in ("aiokafka", "kafka"):
+        logging.getLogger(name).setLevel(settings.log_level.upper())
     service = router_class(settings, app_id(settings))()
     _tune()
     Worker(service, loglevel=settings.log_level.upper(), quiet=True).execute_from_commandline()

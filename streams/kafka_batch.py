@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaProducer
 
 from streams.settings import Settings
 
-Record = tuple[int, bytes | None, bytes]  # (partition, key, value)
+Record = tuple[int, bytes | None, bytes | None]  # (partition, key, value); a None value is a tombstone
 
 
 def make_producer(settings: Settings, client_id: str) -> AIOKafkaProducer:
@@ -55,7 +55,7 @@ class BatchSender:
                 futures.append(await self._producer.send_batch(builder, topic, partition=partition))
                 builder = builders[partition] = self._producer.create_batch()
                 if builder.append(timestamp=None, key=key, value=value) is None:
-                    raise ValueError(f"a record of {len(value)} bytes does not fit in one batch for {topic}")
+                    raise ValueError(f"a record of {len(value or b'')} bytes does not fit in one batch for {topic}")
             sent += 1
         for partition, builder in builders.items():
             if builder.record_count():

@@ -102,7 +102,7 @@ def register_store(app: faust.App, settings: Settings) -> None:
             await store_batches(stream, sender, gaps)
 
     async def store_batches(stream: Any, sender: BatchSender, gaps: PackReader) -> None:
-        changelog = Changelog(table)
+        changelog = Changelog(table, sender)
         events_partitions = await sender.partitions(names.events)
         contribution_partitions = await sender.partitions(names.contributions)
         async for batch in stream.noack_take(64, within=settings.batch_within_s):
@@ -136,7 +136,7 @@ def register_store(app: faust.App, settings: Settings) -> None:
             now_ms = int(time.time() * 1000)
             if new:
                 records = event_records(new, events_partitions, now_ms)
-                await writer.insert_json_lines([value for _, _, value in records])
+                await writer.insert_json_lines([value for _, _, value in records if value is not None])
                 await sender.send_all(names.events, records)
             # What the packs add to each (dimension, key, minute), for the windows stage. A redelivered
             # pack sends the same rows under the same (partition, offset): windows skip them.

@@ -111,7 +111,7 @@ def register_windows(app: faust.App, settings: Settings) -> None:
             await window_batches(stream, sender, gaps)
 
     async def window_batches(stream: Any, sender: BatchSender, gaps: PackReader) -> None:
-        changelog = Changelog(table)
+        changelog = Changelog(table, sender)
         engagement_partitions = await sender.partitions(names.engagement)
         alert_partitions = await sender.partitions(names.alerts)
         # Each message holds a whole store batch for one partition: few per batch keep alerts prompt.

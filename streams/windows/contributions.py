@@ -107,7 +107,7 @@ def pack_contributions(events: Iterable[CanonicalEvent], measures: Sequence[Rule
     """Aggregate the unique events of one pack per (dimension, key, minute).
 
     On the per-event path: plain lists and local names, and per event only the work its
-    dimensions need (authors are not tracked under the author dimension: it is one author).
+    dimensions need (actors and posts are tracked for posts, hashtags and brands only).
     """
     rows: dict[tuple[str, str, int], Contribution] = {}
     n_rules = len(measures)
@@ -129,7 +129,9 @@ def pack_contributions(events: Iterable[CanonicalEvent], measures: Sequence[Rule
             if c is None:
                 c = rows[(dim, key, minute)] = Contribution([0] * n_kinds, {}, [0, 0, 0], {}, {}, [], [0.0] * n_rules)
             c.counts[kind_index] += 1
-            if dim != "author":
+            # Who and what drove a key matter for posts, hashtags and brands (alerts show them);
+            # for a platform they would be a sample of everybody, for an author just the author.
+            if dim == "post" or dim == "hashtag" or dim == "brand":
                 authors = c.authors
                 n = authors.get(actor)
                 if n is not None:

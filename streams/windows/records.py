@@ -64,7 +64,8 @@ class EngagementRecords:
         data = bucket.data if bucket is not None else Contribution()
         counts = _counts(data.counts)
         minute_score = self.score(data.counts)
-        actors = 1 if dim == "author" and counts["total"] else len(data.authors)
+        tracked = dim in ("post", "hashtag", "brand")  # actors are not tracked per platform (see contributions)
+        actors: int | None = (len(data.authors) if tracked else 1 if dim == "author" and counts["total"] else None)
         previous = per_key.get(minute - MINUTE_MS)
         windows: dict[str, Any] = {}
         for name, minutes in WINDOWS.items():
@@ -79,7 +80,8 @@ class EngagementRecords:
                 # The window one minute earlier: this minute out, the one that slid out back in.
                 dropped = per_key.get(minute - minutes * MINUTE_MS)
                 before_score = now_score - minute_score + (self.score(dropped.data.counts) if dropped else 0.0)
-                window_actors = 1 if dim == "author" else len(set().union(*(b.data.authors for b in buckets)))
+                window_actors = (len(set().union(*(b.data.authors for b in buckets))) if tracked
+                                 else 1 if dim == "author" else None)
             window: dict[str, Any] = {"start": _time(start), "end": _time(minute + MINUTE_MS), **window_counts,
                                       "score": round(now_score, 3), "velocity": round(now_score - before_score, 3)}
             if minutes <= 5:  # distinct actors are kept per minute; their union is cheap over a short window
@@ -94,7 +96,7 @@ class EngagementRecords:
             "score": round(minute_score, 3),
             "velocity": round(minute_score - (self.score(previous.data.counts) if previous else 0.0), 3),
             "unique_actors": actors,
-            "unique_actors_capped": actors >= MAX_AUTHORS,
+            "unique_actors_capped": actors is not None and actors >= MAX_AUTHORS,
             "sentiment": dict(zip(("negative", "neutral", "positive"), data.sentiment, strict=True)),
             "platforms": {key: counts["total"]} if dim == "platform" else dict(sorted(data.platforms.items())),
             "windows": windows,
