@@ -46,5 +46,9 @@ def pack_by_partition(events: Iterable[CanonicalEvent], partitions: int,
 
 
 def unpack(value: bytes) -> tuple[EventClocks, list[CanonicalEvent]]:
-    header, items = orjson.loads(value)
+    data = orjson.loads(value)
+    if data and isinstance(data[0], dict):
+        header, items = data
+    else:  # a pack written before packs carried clocks (an upgrade with a backlog): no clocks
+        header, items = {}, data
     return {int(r): int(ms) for r, ms in header.items()}, [CanonicalEvent.from_wire(d) for d in items]

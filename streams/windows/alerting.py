@@ -47,8 +47,8 @@ class AlertEngine:
         self.open: set[StateKey] = set()  # keys with an open alert
         self.changed: set[StateKey] = set()
         self.removed: set[StateKey] = set()
-        # Minutes before this are closed (set by the caller from the watermark). A key first seen
-        # in a minute ahead of it starts learning from here, so no closed minute is skipped.
+        # Minutes before this are closed (set by the caller from the watermark); until there is a
+        # watermark nothing is assessed.
         self.closed_before = 0
         self._rules_by_dim: dict[str, list[int]] = {}
         for i, r in enumerate(config.rules):
@@ -68,7 +68,9 @@ class AlertEngine:
     def _state(self, sk: StateKey, runner: RuleRunner, minute: int) -> KeyState:
         state = self.states.get(sk)
         if state is None:
-            state = self.states[sk] = runner.detector.new_state(min(minute, self.closed_before or minute))
+            # From the minute the key is first seen: starting any earlier would count the minutes
+            # between as zeros (and a post first seen while the watermark lags would look explosive).
+            state = self.states[sk] = runner.detector.new_state(minute)
         return state
 
     def rules_for(self, dim: str) -> list[int]:

@@ -32,6 +32,14 @@ def test_every_pack_carries_the_routers_clocks() -> None:
     assert {p: unpack(v)[0] for p, v in packs.items()} == {p: {0: 1_000, 4: 2_000} for p in packs}
 
 
+def test_packs_from_before_clocks_still_unpack() -> None:
+    """A backlog written by the previous version (a bare list of events) after an upgrade."""
+    old = orjson.dumps([ev(1).to_wire(), ev(2).to_wire()])
+    clocks, events = unpack(old)
+    assert clocks == {} and [e.id for e in events] == ["id-1", "id-2"]
+    assert unpack(orjson.dumps([])) == ({}, [])
+
+
 def test_route_batch_advances_clocks_per_raw_partition() -> None:
     from types import SimpleNamespace
 
