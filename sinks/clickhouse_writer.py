@@ -23,8 +23,13 @@ from streams.settings import ClickHouseEndpoint
 
 log = logging.getLogger(__name__)
 
+# Synchronous inserts: the batch is already built here, and the caller acks its input only after
+# ClickHouse has written the rows *and* every materialized view fed by them (ClickHouse 26.9 as
+# embedded by the local stack defaults to async_insert=1, which queues inline-data inserts).
+_INSERT_SETTINGS: dict[str, Any] = {"async_insert": 0}
 # JSON rows carry RFC 3339 times ("...T10:00:05.120Z"), which the basic parser refuses.
-_JSON_SETTINGS = {"date_time_input_format": "best_effort", "input_format_skip_unknown_fields": 1}
+_JSON_SETTINGS: dict[str, Any] = {**_INSERT_SETTINGS, "date_time_input_format": "best_effort",
+                                  "input_format_skip_unknown_fields": 1}
 
 
 class ClickHouseWriter:
@@ -38,7 +43,8 @@ class ClickHouseWriter:
         """Insert one batch given column-wise (one list per column); returns failed attempts."""
         query = f"INSERT INTO {self._table} ({', '.join(columns)}) VALUES"
         rows = len(data[0]) if data else 0
-        return await self._insert(rows, lambda client: client.execute(query, data, columnar=True))
+        return await self._insert(rows, lambda client: client.execute(query, data, columnar=True,
+                                                                      settings=_INSERT_SETTINGS))
 
     async def insert_json_lines(self, lines: Sequence[bytes]) -> int:
         """Insert JSON objects (one per element) as JSONEachRow: ClickHouse does the parsing."""

@@ -1,7 +1,8 @@
--- The ClickHouse sink inserts the very bytes it produces to social.events (JSONEachRow): ClickHouse
--- parses them in C++ on its own cores, which measured ~15% of the worker's CPU when the worker
--- serialized columns itself (BENCHMARKS.md). The Null table stores nothing; its view flattens each
--- row into events_local, whose own views (engagement_by_minute) fire in turn.
+-- A JSONEachRow entry point for social.events values: the Null table stores nothing; its view
+-- flattens each row into events_local, whose own views (engagement_by_minute) fire in turn.
+-- NOT used by the sink: in the test suite, rows inserted here intermittently reached events_local
+-- but not engagement_by_minute (the cascade of two views, on the embedded ClickHouse 26.9), so the
+-- sink inserts columns into events_local directly. Kept so the migration history stays linear.
 
 -- migrate:up
 CREATE TABLE events_ingest

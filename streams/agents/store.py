@@ -19,6 +19,7 @@ import orjson
 from schemas.event import CanonicalEvent, format_time_ms
 from schemas.topics import TopicNames
 from sinks.clickhouse_writer import ClickHouseWriter
+from sinks.event_rows import EVENT_COLUMNS, event_columns
 from streams import metrics
 from streams.agents.outputs import Changelog, agent_outputs
 from streams.agents.pack_reader import PackReader
@@ -87,8 +88,7 @@ def register_store(app: faust.App, settings: Settings) -> None:
     states = PartitionStates(table, settings.dedupe_horizon_s * 1000)
     enricher = build_enricher(settings)
     measures = rule_measures(load_detector_config(settings.detector_config_file))
-    # The rows are the social.events values themselves (migration 0004 flattens them).
-    writer = ClickHouseWriter(settings.clickhouse, "events_ingest", max_backoff_s=settings.sink_retry_max_s)
+    writer = ClickHouseWriter(settings.clickhouse, "events_local", max_backoff_s=settings.sink_retry_max_s)
 
     @app.on_partitions_revoked.connect
     async def _on_revoked(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
@@ -135,9 +135,8 @@ def register_store(app: faust.App, settings: Settings) -> None:
                     source_packs.append((msg.partition, offset, clocks, pack_new))
             now_ms = int(time.time() * 1000)
             if new:
-                records = event_records(new, events_partitions, now_ms)
-                await writer.insert_json_lines([value for _, _, value in records if value is not None])
-                await sender.send_all(names.events, records)
+                await writer.insert_columns(EVENT_COLUMNS, event_columns(new, now_ms))
+                await sender.send_all(names.events, event_records(new, events_partitions, now_ms))
             # What the packs add to each (dimension, key, minute), for the windows stage. A redelivered
             # pack sends the same rows under the same (partition, offset): windows skip them.
             contributions = contribution_messages(source_packs, measures, contribution_partitions,
