@@ -25,7 +25,7 @@ from streams.agents.outputs import Changelog, agent_outputs
 from streams.agents.pack_reader import PackReader
 from streams.detect.config import load_detector_config
 from streams.kafka_batch import BatchSender, Record
-from streams.routing import partition_for_key
+from streams.routing import partition_for_bytes, partition_for_key
 from streams.settings import Settings
 from streams.windows.alerting import AlertChange, AlertEngine, StateKey
 from streams.windows.contributions import MINUTE_MS, decode_rows
@@ -123,6 +123,7 @@ def register_windows(app: faust.App, settings: Settings) -> None:
                 msg = event.message
                 q = msg.partition
                 part, _ = owned.get(q, now_ms)
+                changed_here = touched.setdefault(q, [])
                 messages = [(msg.offset, msg.value)]
                 newest = owned.last_offset.get(q, -1)
                 if newest >= 0 and msg.offset > newest + 1:
@@ -135,11 +136,10 @@ def register_windows(app: faust.App, settings: Settings) -> None:
                     for source, pack_offset, clocks, rows in orjson.loads(value):
                         raw_clocks = {int(r): int(ms) for r, ms in clocks.items()}
                         changed, dropped = part.apply(source, pack_offset, raw_clocks, decode_rows(rows), now_ms)
-                        touched.setdefault(q, []).extend(changed)
+                        changed_here.extend(changed)
                         late += dropped
                     owned.last_offset[q] = max(owned.last_offset.get(q, -1), offset)
                     await asyncio.sleep(0)  # a big backlog message: let heartbeats through
-                touched.setdefault(q, [])
             engagement: list[Record] = []
             alerts: list[Record] = []
             for q, changed in touched.items():
@@ -167,7 +167,7 @@ def register_windows(app: faust.App, settings: Settings) -> None:
                 for dim, key, minute in part.take_emissions():
                     value = orjson.dumps(records.record(part, dim, key, minute, now_ms))
                     k = f"{dim}\x1f{key}".encode()
-                    engagement.append((partition_for_key(f"{dim}\x1f{key}", engagement_partitions), k, value))
+                    engagement.append((partition_for_bytes(k, engagement_partitions), k, value))
                 for dim, key, rule, t in changes:
                     minutes = WINDOWS["5m"]
                     evidence = combined(part.window(dim, key, t.assessment.interval_start_ms, minutes))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
 from operator import mul
 from typing import Any
 
@@ -16,10 +15,6 @@ from streams.windows.state import MinuteBucket, WindowPartition
 WINDOWS = {"5m": 5, "1h": 60}
 _PLURAL = {"post": "posts", "comment": "comments", "reply": "replies", "like": "likes", "share": "shares",
            "view": "views", "mention": "mentions", "follow": "follows", "vote": "votes"}
-
-
-def score(counts: list[int], weights: Mapping[str, float]) -> float:
-    return sum(n * weights.get(kind, 0.0) for kind, n in zip(KIND_ORDER, counts, strict=True) if n)
 
 
 def combined(buckets: Iterable[MinuteBucket]) -> Contribution:
@@ -39,17 +34,12 @@ def _top(counter: Mapping[str, int], n: int = 5) -> list[dict[str, Any]]:
     return [{"key": k, "events": v} for k, v in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
 
 
-@lru_cache(maxsize=4096)
-def _time(ms: int) -> str:
-    return format_time_ms(ms)
-
-
 class EngagementRecords:
     """Builds `social.engagement` values; one per (dimension, key, minute) emitted.
 
-    On a hot path (one record per active key per minute): weights as a vector, formatted minute
-    boundaries cached, and a key active in a single minute (most authors and posts) skips the
-    window sums.
+    On a hot path (one record per active key per minute): weights as a vector, times through the
+    shared per-second cache (format_time_ms), and a key active in a single minute (most authors
+    and posts) skips the window sums.
     """
 
     def __init__(self, weights: Mapping[str, float]) -> None:
@@ -73,7 +63,7 @@ class EngagementRecords:
             if len(per_key) == 1:
                 window_counts, now_score, window_actors, before_score = counts, minute_score, actors, 0.0
             else:
-                buckets = [b for m, b in per_key.items() if start <= m <= minute]
+                buckets = list(part.window(dim, key, minute, minutes))
                 summed = [sum(column) for column in zip(*(b.data.counts for b in buckets), strict=True)]
                 window_counts = _counts(summed or [0] * len(KIND_ORDER))
                 now_score = self.score(summed) if summed else 0.0
@@ -82,15 +72,16 @@ class EngagementRecords:
                 before_score = now_score - minute_score + (self.score(dropped.data.counts) if dropped else 0.0)
                 window_actors = (len(set().union(*(b.data.authors for b in buckets))) if tracked
                                  else 1 if dim == "author" else None)
-            window: dict[str, Any] = {"start": _time(start), "end": _time(minute + MINUTE_MS), **window_counts,
-                                      "score": round(now_score, 3), "velocity": round(now_score - before_score, 3)}
+            window: dict[str, Any] = {"start": format_time_ms(start), "end": format_time_ms(minute + MINUTE_MS),
+                                      **window_counts, "score": round(now_score, 3),
+                                      "velocity": round(now_score - before_score, 3)}
             if minutes <= 5:  # distinct actors are kept per minute; their union is cheap over a short window
                 window["unique_actors"] = window_actors
             windows[name] = window
         return {
             "dimension": dim,
             "key": key,
-            "minute": _time(minute),
+            "minute": format_time_ms(minute),
             "revision": bucket.revision if bucket is not None else 0,
             "counts": counts,
             "score": round(minute_score, 3),
