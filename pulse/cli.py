@@ -191,15 +191,23 @@ def simulate(rate: float, duration: float, seed: int, start: str | None, realtim
               help="Give up after this many seconds.")
 @click.option("--workers", type=click.IntRange(1, 16), default=1, show_default=True,
               help="Worker processes sharing the partitions.")
+@click.option("--latency-s", type=click.FloatRange(min=0), default=60, show_default=True,
+              help="Then measure alert latency with this many seconds of live traffic (0: skip).")
+@click.option("--latency-rate", type=click.FloatRange(min=1), default=10_000, show_default=True,
+              help="Events per second of the live traffic.")
 @click.option("--json", "as_json", is_flag=True, help="Print only the result, as JSON.")
-def bench(events: int, seed: int, timeout_s: float, workers: int, as_json: bool) -> None:
-    """End-to-end throughput (raw → unique rows in ClickHouse) and memory of one worker."""
+def bench(events: int, seed: int, timeout_s: float, workers: int, latency_s: float, latency_rate: float,
+          as_json: bool) -> None:
+    """End-to-end throughput (raw → unique rows in ClickHouse) and memory of one worker, then the
+    alert latency (event produced → alert on social.alerts) under live traffic."""
     import orjson
 
     from pulse.bench import run_bench
+    from pulse.bench_latency import LatencyPlan
 
+    plan = LatencyPlan(rate=latency_rate, seconds=latency_s) if latency_s > 0 else None
     result = run_bench(settings(), events, seed, timeout_s,
-                       echo=(lambda _: None) if as_json else click.echo, workers=workers)
+                       echo=(lambda _: None) if as_json else click.echo, workers=workers, latency_plan=plan)
     click.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
 
 
@@ -244,15 +252,35 @@ def backtest(input_path: Path, output: Path | None, rule_name: str, config_path:
                    f"-> {output}")
 
 
-# ---------------------------------------------------------------- planned
-def _planned(name: str, issue: int, text: str) -> None:
-    @cli.command(name, help=f"{text} (planned: issue #{issue}).", context_settings={"ignore_unknown_options": True})
-    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-    def _cmd(args: tuple[str, ...]) -> None:
-        raise PulseError(f"`pulse {name}` is not available yet (issue #{issue})")
+# ---------------------------------------------------------------- notify
+@cli.command()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Subscribers file (TOML, see deploy/notify.example.toml); default PULSE_NOTIFY_CONFIG_FILE.")
+@click.option("--check", is_flag=True, help="Only validate the subscribers file and list the subscribers.")
+def notify(config_path: Path | None, check: bool) -> None:
+    """Deliver alerts from social.alerts to webhook, Slack and Alertmanager subscribers.
 
+    Runs until SIGTERM or Ctrl-C. Offsets are committed only after every subscriber has delivered or
+    dead-lettered a change, and a delivery ledger in PULSE_DATA_DIR keeps a restart from sending a
+    change twice.
+    """
+    import os
 
-_planned("notify", 5, "Deliver alerts from social.alerts to subscribers")
+    from sinks.notify.config import load_notify_config
+
+    s = settings()
+    path = config_path or s.notify_config_file
+    if path is None:
+        raise PulseError("no subscribers file: set PULSE_NOTIFY_CONFIG_FILE or pass --config "
+                         "(example: deploy/notify.example.toml)")
+    config = load_notify_config(path, os.environ)
+    if check:
+        for sub in config.subscribers:
+            click.echo(f"{sub.name}: {sub.kind}")
+        return
+    from pulse.notify import run_notify
+
+    run_notify(s, config)
 
 
 def quiet_client_libraries() -> None:

@@ -16,8 +16,12 @@ KEYED = "social.keyed"
 # (dimension, key), so one windows task owns every update of a key.
 CONTRIBUTIONS = "social.contributions"
 
+# Alert changes `pulse notify` could not deliver to a subscriber after its last retry, with the reason.
+NOTIFY_DLQ = "social.notify.dlq"
+
 CONTRACT_TOPICS = (RAW, EVENTS, ENGAGEMENT, ALERTS, DLQ)
 INTERNAL_TOPICS = (KEYED, CONTRIBUTIONS)
+NOTIFY_TOPICS = (NOTIFY_DLQ,)
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,10 @@ class TopicNames:
         return self.name(DLQ)
 
     @property
+    def notify_dlq(self) -> str:
+        return self.name(NOTIFY_DLQ)
+
+    @property
     def keyed(self) -> str:
         return self.name(KEYED)
 
@@ -58,4 +66,4 @@ class TopicNames:
         return self.name(CONTRIBUTIONS)
 
     def all(self) -> list[str]:
-        return [self.name(t) for t in (*CONTRACT_TOPICS, *INTERNAL_TOPICS)]
+        return [self.name(t) for t in (*CONTRACT_TOPICS, *INTERNAL_TOPICS, *NOTIFY_TOPICS)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS_IN = Counter("pulse_events_in_total", "Raw messages read from social.raw")
 EVENTS_VALID = Counter("pulse_events_valid_total", "Raw messages that became canonical events",
@@ -21,3 +21,16 @@ LATE_EVENTS = Counter("pulse_late_events_total",
 ENGAGEMENT_UPDATES = Counter("pulse_engagement_updates_total", "Window updates produced to social.engagement")
 ALERTS = Counter("pulse_alerts_total", "Alert state changes produced to social.alerts",
                  ["rule", "transition", "severity"])
+
+# pulse notify
+NOTIFY_DELIVERIES = Counter("pulse_notify_deliveries_total", "Alert changes a subscriber accepted (HTTP 2xx)",
+                            ["subscriber"])
+NOTIFY_RETRIES = Counter("pulse_notify_retries_total", "Delivery attempts that failed and were retried",
+                         ["subscriber"])
+NOTIFY_FAILURES = Counter("pulse_notify_failures_total",
+                          "Alert changes given up on after the last attempt (sent to social.notify.dlq)",
+                          ["subscriber"])
+NOTIFY_ALREADY_DONE = Counter("pulse_notify_already_done_total",
+                              "Alert changes skipped because the delivery ledger had their outcome", ["subscriber"])
+NOTIFY_QUEUED = Gauge("pulse_notify_queued", "Alert changes waiting for a subscriber", ["subscriber"])
+NOTIFY_SECONDS = Histogram("pulse_notify_delivery_seconds", "One HTTP delivery attempt", ["subscriber"])

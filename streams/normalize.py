@@ -1,7 +1,9 @@
 """Raw bytes from `social.raw` → a validated CanonicalEvent, or a rejection naming the field.
 
 Pure: no Kafka, no clock. The worker calls `normalize` once per message and sends rejections to
-the dead-letter topic; nothing here raises on bad input.
+the dead-letter topic; nothing here raises on bad input. A platform envelope
+(`{"platform", "payload"}`) goes through its platform's adapter (schemas/adapters) and may yield
+several events; every one of them is validated by `canonical_from_object`, like canonical input.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from typing import Any
 
 import orjson
 
+from schemas.adapters.output import AdapterLimits
+from schemas.adapters.registry import adapt
 from schemas.event import KINDS, KINDS_WITHOUT_TARGET, CanonicalEvent
 
 MAX_ID_LEN = 512
@@ -21,6 +25,14 @@ MAX_TEXT_LEN = 100_000
 @dataclass(frozen=True, slots=True)
 class Rejection:
     reason: str
+
+
+DEFAULT_ADAPTER_LIMITS = AdapterLimits()
+# What one raw message becomes: canonical input is one event or a rejection (the hot path: no list
+# is built for it); an envelope is a bare rejection when nothing of it could be read, else a list
+# of events with at most one rejection last (for the parts that could not be read), possibly empty
+# (a deletion, a notification type without engagement).
+Normalized = CanonicalEvent | Rejection | list[CanonicalEvent | Rejection]
 
 
 class InvalidField(ValueError):
@@ -107,8 +119,8 @@ def canonical_from_object(obj: dict[str, Any]) -> CanonicalEvent:
     )
 
 
-def normalize(raw: bytes | None, max_bytes: int) -> CanonicalEvent | Rejection:
-    """Turn one raw message value into a canonical event, or say exactly why not."""
+def normalize(raw: bytes | None, max_bytes: int, limits: AdapterLimits = DEFAULT_ADAPTER_LIMITS) -> Normalized:
+    """Turn one raw message value into canonical events, or say exactly why not."""
     if raw is None:
         return Rejection("value: empty message (null value)")
     if len(raw) > max_bytes:
@@ -126,8 +138,28 @@ def normalize(raw: bytes | None, max_bytes: int) -> CanonicalEvent | Rejection:
         return Rejection(f"value: must be a JSON object, got {type(obj).__name__}")
     try:
         if "payload" in obj and "kind" not in obj:
-            platform = obj.get("platform")
-            return Rejection(f"payload: no adapter for platform {str(platform)[:40]!r} envelopes yet")
+            return normalize_envelope(obj, limits)
         return canonical_from_object(obj)
     except InvalidField as exc:
         return Rejection(str(exc))
+
+
+def normalize_envelope(envelope: dict[str, Any], limits: AdapterLimits) -> Rejection | list[CanonicalEvent | Rejection]:
+    """A platform envelope → its validated events, then one rejection if any part was not readable
+    (the good events still go on: a replay of the dead letter re-sends them, and the dedupe drops them).
+    An envelope of which nothing could be read is a bare rejection, like bad canonical input."""
+    adapted = adapt(envelope, limits)
+    if adapted.error and not adapted.events:
+        return Rejection(adapted.error[:2000])
+    results: list[CanonicalEvent | Rejection] = []
+    invalid = ""
+    for item in adapted.events:
+        try:
+            results.append(canonical_from_object(item))
+        except InvalidField as exc:  # the first is enough to fix the adapter or the payload
+            platform = str(envelope.get("platform")).lower()
+            invalid = invalid or f"payload.{platform}: event {str(item.get('id'))[:80]!r}: {exc}"
+    reason = "; ".join(r for r in (adapted.error, invalid) if r)
+    if reason:
+        results.append(Rejection(reason[:2000]))
+    return results

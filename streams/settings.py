@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
@@ -83,12 +84,22 @@ class Settings(BaseSettings):
     # Dedupe and enrichment
     dedupe_horizon_s: int = Field(default=7 * 24 * 3600, ge=60)
     watchlist_file: Path | None = None  # brand -> keywords, handles, hashtags (deploy/watchlist.example.json)
+    # Platform counters (likes, views, scores) → at most this many unit events per counter per snapshot
+    # (views: a tenth); a larger rise between two snapshots is counted as this (schemas/adapters/output.py).
+    adapter_counter_cap: int = Field(default=1000, ge=10, le=100_000)
 
     # Engagement windows and spike alerts
     window_grace_s: int = Field(default=120, ge=0, le=24 * 3600)  # late events up to this are still windowed
     # Weighted engagement score: weight per event kind (merged over these defaults).
     engagement_weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_ENGAGEMENT_WEIGHTS))
     detector_config_file: Path | None = None  # rules, sensitivity, floors, per-key overrides (deploy/detector.toml)
+
+    # Alert delivery (pulse notify)
+    notify_config_file: Path | None = None  # subscribers and their filters (deploy/notify.example.toml)
+    notify_metrics_port: int = Field(default=0, ge=0, le=65535)  # its /metrics (0: off); host: metrics_host
+    # Where a notify consumer group with no committed offset starts: every alert still in the topic,
+    # or only those produced from now on.
+    notify_start: Literal["earliest", "latest"] = "earliest"
 
     # Local stack (pulse dev)
     dev_kafka_controller_port: int = Field(default=9093, ge=1, le=65535)

@@ -15,51 +15,67 @@ import faust
 import orjson
 from aiokafka import AIOKafkaProducer
 
+from schemas.adapters.output import AdapterLimits
 from schemas.event import CanonicalEvent
 from schemas.topics import TopicNames
 from streams import metrics
 from streams.agents.batch_service import BatchConsumerService
 from streams.dead_letter import dead_letter_record
 from streams.kafka_batch import BatchSender, Record, make_producer
-from streams.normalize import Rejection, normalize
+from streams.normalize import DEFAULT_ADAPTER_LIMITS, Rejection, normalize
 from streams.routing import EventClocks, pack_by_partition
 from streams.settings import Settings
 
 
 def route_batch(
     records: list[Any], partitions: int, dlq_partitions: int, max_bytes: int, now_ms: int,
-    clocks: EventClocks | None = None,
+    clocks: EventClocks | None = None, limits: AdapterLimits = DEFAULT_ADAPTER_LIMITS,
 ) -> tuple[list[Record], list[Record]]:
     """Raw consumer records → (DLQ records, keyed packs). Advances `clocks` (raw partition →
-    newest event time read) and stamps every pack with them."""
+    newest event time read) and stamps every pack with them. A platform envelope may yield several
+    events (and at most one dead letter, for the parts of it that could not be read)."""
     good: list[CanonicalEvent] = []
     dead: list[Record] = []
     clocks = {} if clocks is None else clocks
     for rec in records:
-        result = normalize(rec.value, max_bytes)
-        if isinstance(result, Rejection):
-            metrics.DEAD_LETTERS.labels(result.reason.split(":", 1)[0]).inc()
-            dlq = dead_letter_record(result.reason, rec.topic, rec.partition, rec.offset, rec.value, now_ms)
-            dead.append((rec.partition % dlq_partitions, None, orjson.dumps(dlq)))
-        else:
+        result = normalize(rec.value, max_bytes, limits)
+        if isinstance(result, CanonicalEvent):  # canonical input: the hot path
             good.append(result)
             if result.occurred_at_ms > clocks.get(rec.partition, 0):
                 clocks[rec.partition] = result.occurred_at_ms
+        elif isinstance(result, Rejection):
+            dead.append(_dead_letter(rec, result, dlq_partitions, now_ms))
+        else:
+            for item in result:
+                if isinstance(item, Rejection):
+                    dead.append(_dead_letter(rec, item, dlq_partitions, now_ms))
+                    continue
+                good.append(item)
+                if item.occurred_at_ms > clocks.get(rec.partition, 0):
+                    clocks[rec.partition] = item.occurred_at_ms
     metrics.EVENTS_IN.inc(len(records))
     packs: list[Record] = [(p, None, value) for p, value in pack_by_partition(good, partitions, clocks).items()]
     return dead, packs
+
+
+def _dead_letter(rec: Any, rejection: Rejection, dlq_partitions: int, now_ms: int) -> Record:
+    metrics.DEAD_LETTERS.labels(rejection.reason.split(":", 1)[0]).inc()
+    dlq = dead_letter_record(rejection.reason, rec.topic, rec.partition, rec.offset, rec.value, now_ms)
+    return (rec.partition % dlq_partitions, None, orjson.dumps(dlq))
 
 
 class RawRouter(BatchConsumerService):
     """Consumer group `<app id>-route` on social.raw; runs inside every worker."""
 
     stage = "route"
+    linger_s = 0.1
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._names = TopicNames(self.settings.topic_prefix)
         self._producer: AIOKafkaProducer | None = None
         self._clocks: EventClocks = {}
+        self._limits = AdapterLimits(self.settings.adapter_counter_cap, self.settings.dedupe_horizon_s * 1000)
 
     def topic(self) -> str:
         return self._names.raw
@@ -80,7 +96,7 @@ class RawRouter(BatchConsumerService):
         keyed = await self._sender.partitions(self._names.keyed)
         dlq = await self._sender.partitions(self._names.dlq)
         dead, packs = route_batch(records, keyed, dlq, self.settings.max_message_bytes, int(time.time() * 1000),
-                                  self._clocks)
+                                  self._clocks, self._limits)
         await asyncio.gather(self._sender.send_all(self._names.dlq, dead),
                              self._sender.send_all(self._names.keyed, packs))
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
+
+from streams.toml_file import read_toml
 
 __all__ = ["DEFAULT_CONFIG", "RULE_NAMES", "DetectorConfig", "RuleConfig", "load_detector_config"]
 
@@ -112,14 +113,7 @@ def load_detector_config(path: Path | None) -> DetectorConfig:
     """
     if path is None:
         return DetectorConfig(rules=DEFAULT_RULES)
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such detector configuration file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML: {exc}") from None
+    doc = read_toml(path, "detector configuration")
     try:
         return _parse(doc)
     except _FieldError as exc:
