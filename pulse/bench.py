@@ -26,6 +26,7 @@ from typing import Any
 from clickhouse_driver import Client
 from pydantic import SecretStr
 
+from pulse.bench_latency import LatencyPlan, measure_alert_latency
 from pulse.devstack.clickhouse import start_clickhouse
 from pulse.devstack.kafka import start_kafka
 from pulse.errors import PulseError
@@ -35,6 +36,7 @@ from pulse.simulate import GroundTruth, SimulationConfig, simulate
 from schemas.event import CanonicalEvent
 from schemas.topics import TopicNames
 from sinks.clickhouse_client import connect
+from streams.app import app_id
 from streams.dedupe import DedupeState
 from streams.settings import Settings
 
@@ -112,8 +114,39 @@ def preload(settings: Settings, n: int, seed: int) -> GroundTruth:
     return truth
 
 
+def wait_windows_caught_up(settings: Settings, started: float, timeout_s: float,
+                           procs: list[subprocess.Popen[bytes]], log_path: Path) -> float:
+    """When the windows stage's consumer group has committed every social.contributions message."""
+    from kafka import KafkaAdminClient, KafkaConsumer
+
+    topic = TopicNames(settings.topic_prefix).contributions
+    group = app_id(settings, "windows")
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="pulse-bench")
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, client_id="pulse-bench")
+    try:
+        while True:
+            ends = consumer.end_offsets([tp for tp in _partitions(consumer, topic)])
+            committed = admin.list_group_offsets(group).get(group, {})
+            if all(committed.get(tp) is not None and committed[tp].offset >= end for tp, end in ends.items()):
+                return time.monotonic()
+            if any(p.poll() is not None for p in procs):
+                raise PulseError(f"the bench worker exited; see {log_path}")
+            if time.monotonic() - started > timeout_s:
+                raise PulseError(f"the windows stage did not catch up in {timeout_s:.0f}s; see {log_path}")
+            time.sleep(0.5)
+    finally:
+        consumer.close()
+        admin.close()
+
+
+def _partitions(consumer: Any, topic: str) -> list[Any]:
+    from kafka import TopicPartition
+
+    return [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+
+
 def run_bench(settings: Settings, events: int, seed: int, timeout_s: float,
-              echo: Any = print, workers: int = 1) -> dict[str, Any]:
+              echo: Any = print, workers: int = 1, latency_plan: LatencyPlan | None = None) -> dict[str, Any]:
     tag = f"bench{int(time.time())}"
     bench = settings.model_copy(update={"topic_prefix": f"{tag}.", "worker_id": tag})
     ep = settings.clickhouse
@@ -164,7 +197,16 @@ def run_bench(settings: Settings, events: int, seed: int, timeout_s: float,
             time.sleep(0.5)
         finished = time.monotonic()
         unique_in_view = int(client.execute("SELECT count() FROM events")[0][0])
+        echo("waiting for the windows stage to catch up ...")
+        windows_done = wait_windows_caught_up(bench, started, timeout_s, procs, log_path)
+        active_keys = int(client.execute("SELECT uniqExact(dimension, key) FROM engagement_by_minute")[0][0])
         rss = max([rss, *(peak_rss_mb(p.pid) for p in procs)])
+        latency: dict[str, Any] | None = None
+        if latency_plan is not None:
+            echo(f"alert latency: {latency_plan.rate:,.0f} events/s of live traffic for {latency_plan.seconds:.0f}s, "
+                 f"a new hashtag spike every {latency_plan.spike_every_s:.0f}s ...")
+            latency = measure_alert_latency(bench, latency_plan)
+            rss = max([rss, *(peak_rss_mb(p.pid) for p in procs)])
     finally:
         for p in procs:
             p.terminate()
@@ -185,6 +227,11 @@ def run_bench(settings: Settings, events: int, seed: int, timeout_s: float,
         "messages_per_s_overall": round(messages / (finished - started)),
         "seconds_from_worker_start": round(finished - started, 1),
         "worker_peak_rss_mb": rss,
+        # The windows stage (buckets, sliding windows, detectors) finished the same events:
+        "windows_seconds_from_worker_start": round(windows_done - started, 1),
+        "windows_events_per_s_overall": round(target / (windows_done - started)),
+        "windows_active_keys": active_keys,
+        "alert_latency": latency,
         # Independent of what else runs on the machine: the worker's own CPU per raw message.
         "worker_cpu_us_per_event": _cpu_per_row(cpu, 0.1 * target, 0.9 * target),
         "dedupe_state_bytes_per_key": dedupe_bytes_per_key(),

@@ -25,6 +25,10 @@ class BatchConsumerService(Service):
     settings: Settings
     app_id: str
     stage: str = "stage"
+    # After the first records of a batch arrive, keep collecting this long (up to batch_max):
+    # under live traffic a stage that handled every trickle would send many tiny messages
+    # downstream, and the next stage pays per message.
+    linger_s: float = 0.0
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -60,6 +64,20 @@ class BatchConsumerService(Service):
         if self._consumer is not None:
             await self._consumer.stop()
 
+    async def _linger(self, consumer: AIOKafkaConsumer, batches: dict[Any, list[Any]]) -> None:
+        """Add what arrives within `linger_s` to `batches` (in order per partition)."""
+        count = sum(len(recs) for recs in batches.values())
+        deadline = asyncio.get_running_loop().time() + self.linger_s
+        while count < self.settings.batch_max:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                return
+            more = await consumer.getmany(timeout_ms=max(1, int(left * 1000)),
+                                          max_records=self.settings.batch_max - count)
+            for tp, recs in more.items():
+                batches.setdefault(tp, []).extend(recs)
+                count += len(recs)
+
     @Service.task
     async def _consume(self) -> None:
         assert self._consumer is not None
@@ -67,9 +85,10 @@ class BatchConsumerService(Service):
         failures = 0
         while not self.should_stop:
             batches = await consumer.getmany(timeout_ms=int(s.batch_within_s * 1000), max_records=s.batch_max)
-            records = [rec for recs in batches.values() for rec in recs]
-            if not records:
+            if not batches:
                 continue
+            await self._linger(consumer, batches)
+            records = [rec for recs in batches.values() for rec in recs]
             try:
                 await self.handle(records)
             except (KafkaError, OSError) as exc:

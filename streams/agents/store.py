@@ -9,8 +9,10 @@ the repeated rows.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections.abc import Awaitable
 from typing import Any
 
 import faust
@@ -36,6 +38,27 @@ from streams.windows.alerting import rule_measures
 from streams.windows.contributions import SourcePack, contribution_messages
 
 log = logging.getLogger(__name__)
+
+# Live traffic arrives as many small packs, a backlog as few big ones: a take is bounded in packs,
+# what is decoded and stored at once in bytes (~4 MB of packs is ~13,000 events).
+MAX_PACKS_PER_TAKE = 256
+MAX_SLICE_BYTES = 4 * 1024 * 1024
+
+
+def slices_by_size(events: list[Any], max_bytes: int) -> list[list[Any]]:
+    """Consecutive slices of taken Faust events whose message values add up to about `max_bytes`."""
+    slices: list[list[Any]] = []
+    current: list[Any] = []
+    size = 0
+    for event in events:
+        current.append(event)
+        size += len(event.message.value or b"")
+        if size >= max_bytes:
+            slices.append(current)
+            current, size = [], 0
+    if current:
+        slices.append(current)
+    return slices
 
 
 class PartitionStates:
@@ -105,50 +128,68 @@ def register_store(app: faust.App, settings: Settings) -> None:
         changelog = Changelog(table, sender)
         events_partitions = await sender.partitions(names.events)
         contribution_partitions = await sender.partitions(names.contributions)
-        async for batch in stream.noack_take(64, within=settings.batch_within_s):
-            new: list[CanonicalEvent] = []
-            source_packs: list[SourcePack] = []
-            touched: dict[int, DedupeState] = {}
-            duplicates = 0
-            for event in batch:
-                msg = event.message
-                state = touched.get(msg.partition) or states.get(msg.partition)
-                touched[msg.partition] = state
-                missing = state.missing_before(msg.offset)
-                packs = [(msg.offset, msg.value)]
-                if missing:
-                    log.warning("partition %d: packs %d..%d were skipped by the consumer; reading them directly",
-                                msg.partition, missing.start, missing.stop - 1)
-                    packs = [*await gaps.read(msg.partition, missing.start, missing.stop), *packs]
-                for offset, value in packs:
-                    state.open_pack(offset)
-                    pack_new: list[CanonicalEvent] = []
-                    clocks, events = unpack(value)
-                    for ev in events:
-                        if not state.admit(ev, offset):
-                            duplicates += 1
-                            continue
-                        enricher.enrich(ev, state.inherited(ev, offset))
-                        state.remember_post(ev, offset)
-                        pack_new.append(ev)
-                    new.extend(pack_new)
-                    source_packs.append((msg.partition, offset, clocks, pack_new))
-            now_ms = int(time.time() * 1000)
-            if new:
-                await writer.insert_columns(EVENT_COLUMNS, event_columns(new, now_ms))
-                await sender.send_all(names.events, event_records(new, events_partitions, now_ms))
-            # What the packs add to each (dimension, key, minute), for the windows stage. A redelivered
-            # pack sends the same rows under the same (partition, offset): windows skip them.
-            contributions = contribution_messages(source_packs, measures, contribution_partitions,
-                                                  lambda key: partition_for_key(key, contribution_partitions))
-            await sender.send_all(names.contributions, [(q, None, orjson.dumps(v)) for q, v in contributions.items()])
-            for partition, state in touched.items():
-                for offset, record in state.close_batch().items():
-                    changelog.put(partition, f"{partition}:{offset}", record.to_json())
-                for offset in state.expire():
-                    changelog.delete(partition, f"{partition}:{offset}")
-            await changelog.flush()
-            metrics.DUPLICATES.inc(duplicates)
-            metrics.EVENTS_STORED.inc(len(new))
-            for event in batch:
-                event.ack()
+        # Packs vary from a few events (live traffic) to thousands (a backlog): take many, and store
+        # them in slices of bounded size, so a backlog never decodes more than a slice at once.
+        async for taken in stream.noack_take(MAX_PACKS_PER_TAKE, within=settings.batch_within_s):
+            for batch in slices_by_size(taken, MAX_SLICE_BYTES):
+                await store_slice(batch, sender, gaps, changelog, events_partitions, contribution_partitions)
+
+    async def store_slice(batch: list[Any], sender: BatchSender, gaps: PackReader, changelog: Changelog,
+                          events_partitions: int, contribution_partitions: int) -> None:
+        new: list[CanonicalEvent] = []
+        source_packs: list[SourcePack] = []
+        touched: dict[int, DedupeState] = {}
+        duplicates = 0
+        decide_started = time.perf_counter()
+        for event in batch:
+            msg = event.message
+            state = touched.get(msg.partition) or states.get(msg.partition)
+            touched[msg.partition] = state
+            missing = state.missing_before(msg.offset)
+            packs = [(msg.offset, msg.value)]
+            if missing:
+                log.warning("partition %d: packs %d..%d were skipped by the consumer; reading them directly",
+                            msg.partition, missing.start, missing.stop - 1)
+                packs = [*await gaps.read(msg.partition, missing.start, missing.stop), *packs]
+            for offset, value in packs:
+                state.open_pack(offset)
+                pack_new: list[CanonicalEvent] = []
+                clocks, events = unpack(value)
+                for ev in events:
+                    if not state.admit(ev, offset):
+                        duplicates += 1
+                        continue
+                    enricher.enrich(ev, state.inherited(ev, offset))
+                    state.remember_post(ev, offset)
+                    pack_new.append(ev)
+                new.extend(pack_new)
+                source_packs.append((msg.partition, offset, clocks, pack_new))
+        now_ms = int(time.time() * 1000)
+        started = time.perf_counter()
+        # The ClickHouse insert waits in a thread while this one builds and sends the Kafka outputs;
+        # the ack below waits for all of them.
+        outputs: list[Awaitable[Any]] = []
+        if new:
+            outputs.append(asyncio.ensure_future(writer.insert_columns(EVENT_COLUMNS, event_columns(new, now_ms))))
+            outputs.append(asyncio.ensure_future(
+                sender.send_all(names.events, event_records(new, events_partitions, now_ms))))
+        # What the packs add to each (dimension, key, minute), for the windows stage. A redelivered
+        # pack sends the same rows under the same (partition, offset): windows skip them.
+        contributions = contribution_messages(source_packs, measures, contribution_partitions,
+                                              lambda key: partition_for_key(key, contribution_partitions))
+        outputs.append(sender.send_all(names.contributions,
+                                       [(q, None, orjson.dumps(v)) for q, v in contributions.items()]))
+        await asyncio.gather(*outputs)
+        stored = time.perf_counter()
+        for partition, state in touched.items():
+            for offset, record in state.close_batch().items():
+                changelog.put(partition, f"{partition}:{offset}", record.to_json())
+            for offset in state.expire():
+                changelog.delete(partition, f"{partition}:{offset}")
+        await changelog.flush()
+        log.debug("store slice: %d packs, %d new events, outputs %.3fs, changelog %.3fs, decided in %.3fs",
+                  len(batch), len(new), stored - started, time.perf_counter() - stored, started - decide_started)
+        metrics.DUPLICATES.inc(duplicates)
+        metrics.EVENTS_STORED.inc(len(new))
+        for event in batch:
+            event.ack()

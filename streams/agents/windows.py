@@ -114,8 +114,9 @@ def register_windows(app: faust.App, settings: Settings) -> None:
         changelog = Changelog(table, sender)
         engagement_partitions = await sender.partitions(names.engagement)
         alert_partitions = await sender.partitions(names.alerts)
-        # Each message holds a whole store batch for one partition: few per batch keep alerts prompt.
-        async for batch in stream.noack_take(4, within=settings.batch_within_s):
+        # Each message holds a whole store batch for one partition, already batched upstream: take
+        # what has arrived and go (waiting for more would only add to the alert latency).
+        async for batch in stream.noack_take(16, within=min(0.1, settings.batch_within_s)):
             now_ms = int(time.time() * 1000)
             touched: dict[int, list[BucketKey]] = {}
             late = 0

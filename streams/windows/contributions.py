@@ -49,8 +49,8 @@ class Contribution:
     sentiment: list[int] = field(default_factory=lambda: [0, 0, 0])  # negative, neutral, positive texts
     posts: dict[str, int] = field(default_factory=dict)     # post id -> events (bounded; not for dimension post)
     platforms: dict[str, int] = field(default_factory=dict)
-    samples: list[str] = field(default_factory=list)        # a few texts, first seen first
-    measures: list[float] = field(default_factory=list)     # one per rule (RuleMeasure order)
+    samples: list[str] = field(default_factory=list)        # a few texts, first seen first (post, hashtag, brand)
+    measures: list[float] = field(default_factory=list)     # one per rule ([] if no rule watches the dimension)
 
     def to_wire(self) -> list[Any]:
         return [self.counts, self.authors, self.sentiment, self.posts, self.platforms, self.samples, self.measures]
@@ -112,6 +112,7 @@ def pack_contributions(events: Iterable[CanonicalEvent], measures: Sequence[Rule
     rows: dict[tuple[str, str, int], Contribution] = {}
     n_rules = len(measures)
     rule_dims = [m.dimensions for m in measures]
+    ruled = frozenset().union(*rule_dims)  # dimensions some rule watches (others carry no measures)
     n_kinds = len(KIND_ORDER)
     for ev in events:
         occurred = ev.occurred_at_ms
@@ -127,11 +128,15 @@ def pack_contributions(events: Iterable[CanonicalEvent], measures: Sequence[Rule
         for dim, key in event_dimensions(ev):
             c = rows.get((dim, key, minute))
             if c is None:
-                c = rows[(dim, key, minute)] = Contribution([0] * n_kinds, {}, [0, 0, 0], {}, {}, [], [0.0] * n_rules)
+                c = rows[(dim, key, minute)] = Contribution([0] * n_kinds, {}, [0, 0, 0], {}, {}, [],
+                                                            [0.0] * n_rules if dim in ruled else [])
             c.counts[kind_index] += 1
             # Who and what drove a key matter for posts, hashtags and brands (alerts show them);
             # for a platform they would be a sample of everybody, for an author just the author.
             if dim == "post" or dim == "hashtag" or dim == "brand":
+                # Sample texts only here too: only alerts (on these dimensions) show them.
+                if text and len(c.samples) < MAX_SAMPLES:
+                    c.samples.append(text[:280])
                 authors = c.authors
                 n = authors.get(actor)
                 if n is not None:
@@ -147,8 +152,6 @@ def pack_contributions(events: Iterable[CanonicalEvent], measures: Sequence[Rule
                         posts[post] = 1
             if text:
                 c.sentiment[mood] += 1
-                if len(c.samples) < MAX_SAMPLES:
-                    c.samples.append(text[:280])
             if dim != "platform":
                 c.platforms[platform] = c.platforms.get(platform, 0) + 1
             for i in range(n_rules):

@@ -13,6 +13,7 @@ import time
 import jsonschema
 import orjson
 
+from pulse.simulate import GroundTruth
 from schemas.contracts import topic_schema
 from tests.integration.conftest import ROOT, Pipeline
 from tests.integration.exactness import assert_exact, consume_all, traffic
@@ -28,6 +29,22 @@ def clock_tick(start_ms: int, n: int = 60) -> list[tuple[int, bytes]]:
                                   "actor": {"id": f"ticker-{i}"}})) for i in range(n)]
 
 
+WORKER_ENV = {"PULSE_BATCH_MAX": "500", "PULSE_WATCHLIST_FILE": str(WATCHLIST)}
+
+
+def start_windows_traffic(pipeline: Pipeline, seed: int, parts: int) -> tuple[list[bytes], GroundTruth]:
+    """20 minutes of event time, in `parts` equal parts; the first one produced, worker w1 started on it and
+    emitting engagement. Returns every message (the rest is the test's to produce) and the truth."""
+    msgs, truth = traffic(seed=seed, seconds=1200, rate=40, late_ratio=0.0)
+    pipeline.migrate()
+    values = [m.value for m in msgs]
+    pipeline.produce(values[:len(values) // parts])
+    pipeline.start_worker("w1", **WORKER_ENV)
+    pipeline.wait_for("windows at work", lambda: len(consume_all(pipeline, "social.engagement")) > 100, True,
+                      timeout=120)
+    return values, truth
+
+
 def latest_engagement(p: Pipeline) -> dict[tuple[str, str, str], dict[str, object]]:
     latest: dict[tuple[str, str, str], dict[str, object]] = {}
     for _, value in consume_all(p, "social.engagement"):
@@ -38,20 +55,9 @@ def latest_engagement(p: Pipeline) -> dict[tuple[str, str, str], dict[str, objec
     return latest
 
 
-def test_windows_are_exact_through_a_sigkill_and_alerts_follow_their_contract(pipeline: Pipeline) -> None:
-    msgs, truth = traffic(seed=7, seconds=1200, rate=40, late_ratio=0.0)
-    pipeline.migrate()
-    env = {"PULSE_BATCH_MAX": "500", "PULSE_WATCHLIST_FILE": str(WATCHLIST)}
-    values = [m.value for m in msgs]
-    half = len(values) // 2
-    pipeline.produce(values[:half])
-    pipeline.start_worker("w1", **env)
-    pipeline.wait_for("windows at work", lambda: len(consume_all(pipeline, "social.engagement")) > 100, True,
-                      timeout=120)
-    pipeline.produce(values[half:])
-    pipeline.kill_worker("w1", signal.SIGKILL)
-    pipeline.start_worker("w1", **env)
-    assert_exact(pipeline, truth)
+def assert_windows_match_clickhouse(pipeline: Pipeline) -> dict[tuple[str, str, str], dict[str, object]]:
+    """Close every minute of the traffic, then compare the newest social.engagement revision of
+    every (dimension, key, minute) with ClickHouse engagement_by_minute, per kind."""
     last_minute = pipeline.scalar("SELECT toUnixTimestamp(max(minute)) FROM {db}.engagement_by_minute")
     raw = pipeline.topic("social.raw")
     for partition, value in clock_tick((last_minute + 600) * 1000):
@@ -70,6 +76,7 @@ def test_windows_are_exact_through_a_sigkill_and_alerts_follow_their_contract(pi
 
     pipeline.wait_for("every minute of the traffic emitted", emitted, len(expected), timeout=180)
     latest = latest_engagement(pipeline)
+
     def counts(k: tuple[str, str, str]) -> tuple[int, ...]:
         c = latest[k]["counts"]
         assert isinstance(c, dict)
@@ -77,6 +84,17 @@ def test_windows_are_exact_through_a_sigkill_and_alerts_follow_their_contract(pi
 
     wrong = {k: (v, counts(k)) for k, v in expected.items() if counts(k) != v}
     assert not wrong, f"{len(wrong)} of {len(expected)} minutes differ from ClickHouse: {list(wrong.items())[:3]}"
+    return latest
+
+
+def test_windows_are_exact_through_a_sigkill_and_alerts_follow_their_contract(pipeline: Pipeline) -> None:
+    values, truth = start_windows_traffic(pipeline, seed=7, parts=2)
+    half = len(values) // 2
+    pipeline.produce(values[half:])
+    pipeline.kill_worker("w1", signal.SIGKILL)
+    pipeline.start_worker("w1", **WORKER_ENV)
+    assert_exact(pipeline, truth)
+    latest = assert_windows_match_clickhouse(pipeline)
 
     engagement_schema = jsonschema.Draft202012Validator(topic_schema("social.engagement"))
     for record in list(latest.values())[:2000]:
@@ -95,3 +113,17 @@ def test_windows_are_exact_through_a_sigkill_and_alerts_follow_their_contract(pi
     ids = {a["alert_id"] for a in alerts}
     pipeline.wait_for("alerts in ClickHouse", lambda: pipeline.scalar("SELECT count() FROM {db}.alerts_latest"),
                       len(ids))
+
+
+def test_windows_are_exact_through_rebalances_between_two_live_workers(pipeline: Pipeline) -> None:
+    """A second worker joins mid-stream (windows partitions move to it, with their state), then the
+    first one leaves (they move back): no minute of any key is lost or counted twice."""
+    values, truth = start_windows_traffic(pipeline, seed=11, parts=3)
+    third = len(values) // 3
+    pipeline.start_worker("w2", **WORKER_ENV)
+    pipeline.produce(values[third:2 * third])
+    time.sleep(8)  # both workers at work on the second third (the group rebalances meanwhile)
+    pipeline.kill_worker("w1", signal.SIGTERM)
+    pipeline.produce(values[2 * third:])
+    assert_exact(pipeline, truth)
+    assert_windows_match_clickhouse(pipeline)

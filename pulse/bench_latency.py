@@ -1,0 +1,159 @@
+"""Alert latency of a running worker: from producing the event that crosses a spike threshold to
+the alert on `social.alerts`.
+
+Live traffic from the simulator is produced at a steady rate (event time = wall time). Every few
+seconds a burst of posts with a hashtag never seen before is produced at once, far above any
+threshold, so the crossing event is one of the burst; the latency of that spike is the alert
+message's Kafka timestamp minus the moment the burst was handed to the producer (which counts
+the producer's own latency against us).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from pulse.simulate import SimulationConfig, simulate
+from schemas.event import format_time_ms
+from schemas.topics import TopicNames
+from streams.kafka_batch import BatchSender, Record, make_producer
+from streams.settings import Settings
+
+TICK_S = 0.02  # the pacer sends what is due every 20 ms
+
+
+@dataclass
+class LatencyPlan:
+    rate: float = 10_000.0      # background events per second
+    seconds: float = 60.0       # how long the live traffic runs
+    warmup_s: float = 15.0      # no spikes during the first seconds (the watermark catches up)
+    spike_every_s: float = 2.0
+    spike_posts: int = 1000     # posts in one burst on a new hashtag: alerts even on a cold key
+    settle_s: float = 10.0      # wait for the last alerts after the traffic stops
+    seed: int = 11
+
+
+@dataclass
+class LatencyResult:
+    sent: int = 0
+    spikes: dict[str, float] = field(default_factory=dict)     # hashtag -> burst produce time (ms)
+    alerts: dict[str, float] = field(default_factory=dict)     # hashtag -> first alert timestamp (ms)
+    achieved_rate: float = 0.0
+
+    def summary(self, plan: LatencyPlan) -> dict[str, Any]:
+        latencies = sorted(self.alerts[k] - t for k, t in self.spikes.items() if k in self.alerts)
+        return {
+            "rate_target": round(plan.rate),
+            "seconds": plan.seconds,
+            "rate_achieved": round(self.achieved_rate),
+            "spikes": len(self.spikes),
+            "detected": len(latencies),
+            "p50_ms": round(percentile(latencies, 0.50)) if latencies else None,
+            "p99_ms": round(percentile(latencies, 0.99)) if latencies else None,
+            "max_ms": round(latencies[-1]) if latencies else None,
+            "mean_ms": round(statistics.fmean(latencies)) if latencies else None,
+        }
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of an ascending list (no interpolation: a value that was seen)."""
+    rank = max(1, min(len(sorted_values), int(-(-q * len(sorted_values) // 1))))
+    return sorted_values[rank - 1]
+
+
+def spike_burst(tag: str, n: int, at_ms: int) -> list[bytes]:
+    """`n` posts on a hashtag of their own, all at `at_ms`."""
+    when = format_time_ms(at_ms)
+    return [orjson.dumps({"platform": "bench", "id": f"{tag}-{i}", "kind": "post", "occurred_at": when,
+                          "actor": {"id": f"{tag}-a{i}", "followers": 10},
+                          "text": f"everyone is talking about #{tag} right now"}) for i in range(n)]
+
+
+def measure_alert_latency(settings: Settings, plan: LatencyPlan) -> dict[str, Any]:
+    return asyncio.run(_run(settings, plan)).summary(plan)
+
+
+async def _run(settings: Settings, plan: LatencyPlan) -> LatencyResult:
+    names = TopicNames(settings.topic_prefix)
+    result = LatencyResult()
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
+                                client_id="pulse-bench-latency")
+    producer = make_producer(settings, "pulse-bench-latency")
+    await consumer.start()
+    await producer.start()
+    try:
+        sender = BatchSender(producer)
+        parts = [TopicPartition(names.alerts, p) for p in range(await sender.partitions(names.alerts))]
+        consumer.assign(parts)
+        await consumer.seek_to_end(*parts)
+        for tp in parts:  # resolve the end offsets now, before the first burst
+            await consumer.position(tp)
+        stop = asyncio.Event()
+        watcher = asyncio.create_task(_watch_alerts(consumer, result, stop))
+        await _produce(sender, names.raw, plan, result)
+        deadline = time.monotonic() + plan.settle_s
+        while time.monotonic() < deadline and len(result.alerts) < len(result.spikes):
+            await asyncio.sleep(0.2)
+        stop.set()
+        await watcher
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    return result
+
+
+async def _watch_alerts(consumer: AIOKafkaConsumer, result: LatencyResult, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        batches = await consumer.getmany(timeout_ms=200)
+        for records in batches.values():
+            for rec in records:
+                alert = orjson.loads(rec.value)
+                key = alert.get("key")
+                if alert.get("dimension") == "hashtag" and key in result.spikes and key not in result.alerts:
+                    result.alerts[key] = float(rec.timestamp)
+
+
+async def _produce(sender: BatchSender, topic: str, plan: LatencyPlan, result: LatencyResult) -> None:
+    partitions = await sender.partitions(topic)
+    start_ms = int(time.time() * 1000)
+    config = SimulationConfig(start_ms=start_ms, seed=plan.seed, rate=plan.rate, duration_s=plan.seconds,
+                              diurnal=False, viral_cascades=0)
+    background = iter(simulate(config))
+    pending = next(background, None)
+    started = time.monotonic()
+    next_spike = plan.warmup_s
+    spike_no = 0
+    chunk = 0
+    in_flight: list[asyncio.Task[int]] = []
+    while pending is not None or time.monotonic() - started < plan.seconds:
+        elapsed = time.monotonic() - started
+        if elapsed >= plan.seconds:
+            break
+        due_ms = start_ms + elapsed * 1000
+        records: list[Record] = []
+        while pending is not None and pending.emit_ms <= due_ms:
+            records.append((chunk % partitions, None, pending.value))
+            pending = next(background, None)
+        if records:
+            chunk += 1
+            result.sent += len(records)
+            in_flight.append(asyncio.create_task(sender.send_all(topic, records)))
+        if elapsed >= next_spike:
+            tag = f"benchspike{spike_no}x{start_ms % 100000}"
+            spike_no += 1
+            next_spike += plan.spike_every_s
+            burst = spike_burst(tag, plan.spike_posts, int(time.time() * 1000))
+            result.spikes[tag] = time.time() * 1000
+            in_flight.append(asyncio.create_task(
+                sender.send_all(topic, [((spike_no + i) % partitions, None, v) for i, v in enumerate(burst)])))
+        in_flight = [t for t in in_flight if not t.done()]
+        await asyncio.sleep(TICK_S)
+    if in_flight:
+        await asyncio.gather(*in_flight)
+    result.achieved_rate = result.sent / max(1e-9, time.monotonic() - started)
