@@ -33,7 +33,7 @@ demo: setup
 	$(BIN)/pulse demo $(DEMO_ARGS)
 
 lint:
-	$(BIN)/ruff check streams schemas sinks pulse tests
+	$(BIN)/ruff check sources streams schemas sinks pulse tests
 
 typecheck:
 	$(BIN)/mypy

@@ -223,6 +223,22 @@ def demo(duration: float | None, rate: int) -> None:
     run_demo(settings(), duration=duration, rate=rate)
 
 
+# ---------------------------------------------------------------- ui
+@cli.command()
+@click.option("--host", default=None, help="Address to bind (default PULSE_UI_HOST, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="Port (default PULSE_UI_PORT, 8765; 0 picks a free one).")
+def ui(host: str | None, port: int | None) -> None:
+    """Serve the live page: throughput, trending keys, open alerts and dead letters from ClickHouse.
+
+    Runs until Ctrl-C or SIGTERM; the page updates itself every 2 seconds.
+    """
+    from pulse.ui.server import run_ui
+
+    s = settings()
+    run_ui(s, host if host is not None else s.ui_host, port if port is not None else s.ui_port)
+
+
 # ---------------------------------------------------------------- backtest
 @cli.command()
 @click.option("--input", "input_path", required=True, type=click.Path(allow_dash=True, path_type=Path),
@@ -281,6 +297,51 @@ def notify(config_path: Path | None, check: bool) -> None:
     from pulse.notify import run_notify
 
     run_notify(s, config)
+
+
+# ---------------------------------------------------------------- ingest
+@cli.command()
+def ingest() -> None:
+    """Receive platform webhooks at POST /webhooks/<platform> and produce them to social.raw.
+
+    Answers the platforms' verification handshakes (Meta hub.challenge, X CRC), verifies signatures,
+    and answers 2xx only after Kafka acknowledged the envelope. Listens on PULSE_INGEST_HOST:PULSE_INGEST_PORT
+    (default 127.0.0.1:8088); /healthz, /readyz and /metrics on the same port. Runs until SIGTERM or Ctrl-C.
+    """
+    from sources.ingest.command import run_ingest
+
+    run_ingest(settings())
+
+
+# ---------------------------------------------------------------- poll-feeds
+@cli.command("poll-feeds")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Feeds file (TOML, see deploy/feeds.example.toml); default PULSE_FEEDS_CONFIG_FILE.")
+@click.option("--check", is_flag=True, help="Only validate the feeds file and list the feeds.")
+@click.option("--once", is_flag=True, help="Poll every feed once and exit (non-zero when a feed failed).")
+def poll_feeds(config_path: Path | None, check: bool, once: bool) -> None:
+    """Poll RSS/Atom feeds and produce their new entries to social.raw.
+
+    Conditional GET (ETag, Last-Modified), per-feed intervals and backoff; entries already produced are
+    remembered in PULSE_DATA_DIR, so a restart produces nothing twice.
+    """
+    from sources.feeds.config import load_feeds_config
+
+    s = settings()
+    path = config_path or s.feeds_config_file
+    if path is None:
+        raise PulseError("no feeds file: set PULSE_FEEDS_CONFIG_FILE or pass --config "
+                         "(example: deploy/feeds.example.toml)")
+    config = load_feeds_config(path)
+    if check:
+        for feed in config.feeds:
+            click.echo(f"{feed.name}: {feed.url} every {feed.interval_s:g}s as {feed.platform}")
+        return
+    from sources.feeds.command import run_poll_feeds
+
+    failed = run_poll_feeds(s, config, once=once)
+    if failed:
+        raise PulseError(f"{failed} feed(s) failed; see the log above")
 
 
 def quiet_client_libraries() -> None:

@@ -22,6 +22,7 @@ from pulse.errors import PulseError
 from pulse.migrate import create_topics, ensure_database, migrate_clickhouse
 from pulse.replay import make_producer
 from pulse.simulate import GroundTruth, SimulationConfig, simulate
+from pulse.ui.server import UiServer
 from schemas.topics import TopicNames
 from sinks.clickhouse_client import connect
 from streams.settings import Settings
@@ -113,6 +114,7 @@ def run_demo(settings: Settings, duration: float | None, rate: int) -> None:
         console.print(f"brand watchlist: {example} (set PULSE_WATCHLIST_FILE for your own)")
     worker.start([sys.executable, "-m", "pulse", "worker", "--id", "demo"], cwd=Path.cwd(), env=env)
     console.print(f"worker started (log: {worker.log_file})")
+    page = _start_live_page(settings, console)
     console.print(
         "where to look: ClickHouse "
         f"[cyan]{ep.safe_url()}[/cyan] (views events, engagement_by_minute, dead_letters), topics "
@@ -125,6 +127,20 @@ def run_demo(settings: Settings, duration: float | None, rate: int) -> None:
         # Whatever happened above, the demo's worker must not outlive the demo.
         worker.stop(timeout=15)
         client.disconnect()
+        if page is not None:
+            page.stop()
+
+
+def _start_live_page(settings: Settings, console: Console) -> UiServer | None:
+    """The live page (pulse ui) in this process; the demo goes on without it if its port is taken."""
+    page = UiServer(settings, settings.ui_host, settings.ui_port)
+    try:
+        url = page.start()
+    except PulseError as exc:
+        console.print(f"live page not started: {exc}")
+        return None
+    console.print(f"live page: [cyan]{url}[/cyan] (open it in a browser)")
+    return page
 
 
 def _live(settings: Settings, console: Console, client: Client, worker: ManagedProcess, duration: float | None,

@@ -22,6 +22,24 @@ ENGAGEMENT_UPDATES = Counter("pulse_engagement_updates_total", "Window updates p
 ALERTS = Counter("pulse_alerts_total", "Alert state changes produced to social.alerts",
                  ["rule", "transition", "severity"])
 
+# Health of every consuming stage. `stage` is route, store, windows, dead-letter-sink or alerts-sink.
+# Set or observed once per batch (per partition, per message), never per event: the event path is hot.
+CONSUMER_LAG = Gauge("pulse_consumer_lag_messages",
+                     "Messages in the partition after the newest one this process handled (highwater - position)",
+                     ["stage", "topic", "partition"])
+PROCESSING_SECONDS = Histogram(
+    "pulse_processing_latency_seconds",
+    "From the Kafka timestamp of an input message (a pack, in store and windows) to the end of its batch",
+    ["stage"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800))
+BATCH_MESSAGES = Histogram("pulse_batch_messages", "Input messages handled per batch", ["stage"],
+                           buckets=(1, 4, 16, 64, 256, 1024, 4096, 16384))
+
+# Windows stage state, per owned social.contributions partition (set after every batch touching it).
+ACTIVE_KEYS = Gauge("pulse_window_active_keys", "(dimension, key) pairs holding minute buckets", ["partition"])
+WINDOW_BUCKETS = Gauge("pulse_window_buckets", "Minute buckets held in memory (window state size)", ["partition"])
+DETECTOR_STATES = Gauge("pulse_detector_states", "Per-key spike detector states held in memory", ["partition"])
+OPEN_ALERTS = Gauge("pulse_open_alerts", "Keys with an open alert", ["partition"])
+
 # pulse notify
 NOTIFY_DELIVERIES = Counter("pulse_notify_deliveries_total", "Alert changes a subscriber accepted (HTTP 2xx)",
                             ["subscriber"])
@@ -34,3 +52,17 @@ NOTIFY_ALREADY_DONE = Counter("pulse_notify_already_done_total",
                               "Alert changes skipped because the delivery ledger had their outcome", ["subscriber"])
 NOTIFY_QUEUED = Gauge("pulse_notify_queued", "Alert changes waiting for a subscriber", ["subscriber"])
 NOTIFY_SECONDS = Histogram("pulse_notify_delivery_seconds", "One HTTP delivery attempt", ["subscriber"])
+
+# pulse ingest
+INGEST_REQUESTS = Counter("pulse_ingest_requests_total", "Webhook requests answered, by platform and HTTP status",
+                          ["platform", "status"])
+INGEST_BAD_SIGNATURES = Counter("pulse_ingest_rejected_signatures_total",
+                                "Webhook requests rejected for a missing or wrong signature", ["platform"])
+INGEST_PRODUCE_SECONDS = Histogram("pulse_ingest_produce_seconds",
+                                   "From an accepted webhook to Kafka's acknowledgement of its envelope")
+
+# pulse poll-feeds
+FEED_POLLS = Counter("pulse_feed_polls_total", "Feed fetches, by outcome (new, unchanged, not_modified, error)",
+                     ["feed", "outcome"])
+FEED_ENTRIES = Counter("pulse_feed_entries_total", "New feed entries produced to social.raw", ["feed"])
+FEED_FAILING = Gauge("pulse_feed_consecutive_failures", "Failed polls of a feed since its last success", ["feed"])

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # Loopback unless configured: containers set 0.0.0.0 so Prometheus can scrape them.
     metrics_host: str = "127.0.0.1"
     log_level: str = "warning"
+    # Live page (pulse ui, and the demo): loopback unless configured; port 0 picks a free one.
+    ui_host: str = "127.0.0.1"
+    ui_port: int = Field(default=8765, ge=0, le=65535)
 
     # Dedupe and enrichment
     dedupe_horizon_s: int = Field(default=7 * 24 * 3600, ge=60)
@@ -100,6 +103,26 @@ class Settings(BaseSettings):
     # Where a notify consumer group with no committed offset starts: every alert still in the topic,
     # or only those produced from now on.
     notify_start: Literal["earliest", "latest"] = "earliest"
+
+    # Webhook receiver (pulse ingest). Secrets: the value, or a file holding it (`*_FILE`); never logged.
+    ingest_host: str = "127.0.0.1"
+    ingest_port: int = Field(default=8088, ge=0, le=65535)
+    ingest_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)  # larger bodies: 413
+    ingest_signature_tolerance_s: float = Field(default=300.0, gt=0)  # X-Pulse-Signature timestamps
+    ingest_secret: SecretStr | None = None  # X-Pulse-Signature secret, accepted on every platform
+    ingest_secret_file: Path | None = None
+    ingest_facebook_app_secret: SecretStr | None = None  # Meta X-Hub-Signature-256
+    ingest_facebook_app_secret_file: Path | None = None
+    ingest_facebook_verify_token: SecretStr | None = None  # Meta subscription handshake (hub.verify_token)
+    ingest_facebook_verify_token_file: Path | None = None
+    ingest_twitter_consumer_secret: SecretStr | None = None  # X CRC handshake, X-Twitter-Webhooks-Signature
+    ingest_twitter_consumer_secret_file: Path | None = None
+    ingest_forum_secret: SecretStr | None = None  # Discourse X-Discourse-Event-Signature
+    ingest_forum_secret_file: Path | None = None
+
+    # Feed poller (pulse poll-feeds)
+    feeds_config_file: Path | None = None  # feeds to poll (deploy/feeds.example.toml)
+    feeds_metrics_port: int = Field(default=0, ge=0, le=65535)  # its /metrics (0: off); host: metrics_host
 
     # Local stack (pulse dev)
     dev_kafka_controller_port: int = Field(default=9093, ge=1, le=65535)

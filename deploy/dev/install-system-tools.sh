@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Debian packages the test suite drives for real: docker-compose (parses docker-compose.yml),
-# kcat (an unkeyed Kafka producer, as senders use), prometheus (promtool) and alertmanager.
+# kcat (an unkeyed Kafka producer, as senders use), prometheus (promtool), alertmanager, and
+# chromium + chromedriver (the live page is tested in a real headless browser).
 # Installs only what is missing; quiet and quick when everything is there.
 set -euo pipefail
-declare -A want=([docker-compose]=docker-compose [kcat]=kcat [promtool]=prometheus [prometheus-alertmanager]=prometheus-alertmanager)
+declare -A want=([docker-compose]=docker-compose [kcat]=kcat [promtool]=prometheus [prometheus-alertmanager]=prometheus-alertmanager
+  [chromium]=chromium [chromedriver]=chromium-driver)
 missing=()
 for cmd in "${!want[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${want[$cmd]}")

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from mode import Service
 
+from streams import metrics
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -100,8 +102,21 @@ class BatchConsumerService(Service):
                 await asyncio.sleep(delay)
                 continue
             failures = 0
+            self._observe(consumer, batches, len(records))
             offsets = {TopicPartition(tp.topic, tp.partition): recs[-1].offset + 1 for tp, recs in batches.items()}
             try:
                 await consumer.commit(offsets)
             except (CommitFailedError, IllegalStateError) as exc:
                 log.info("%s: commit after rebalance skipped: %s", self.stage, exc)
+
+    def _observe(self, consumer: AIOKafkaConsumer, batches: dict[Any, list[Any]], count: int) -> None:
+        """Batch metrics: size, latency of the oldest message per partition, lag per partition."""
+        now = time.time()
+        metrics.BATCH_MESSAGES.labels(self.stage).observe(count)
+        latency = metrics.PROCESSING_SECONDS.labels(self.stage)
+        for tp, recs in batches.items():
+            latency.observe(max(0.0, now - recs[0].timestamp / 1000))
+            highwater = consumer.highwater(tp)
+            if highwater is not None:
+                metrics.CONSUMER_LAG.labels(self.stage, tp.topic, str(tp.partition)).set(
+                    max(0, highwater - recs[-1].offset - 1))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from typing import Any
 
 import faust
@@ -54,6 +55,9 @@ def route_batch(
                 if item.occurred_at_ms > clocks.get(rec.partition, 0):
                     clocks[rec.partition] = item.occurred_at_ms
     metrics.EVENTS_IN.inc(len(records))
+    # One labelled increment per distinct (platform, kind) of the batch, not one per event.
+    for (platform, kind), count in Counter((ev.platform, ev.kind) for ev in good).items():
+        metrics.EVENTS_VALID.labels(platform, kind).inc(count)
     packs: list[Record] = [(p, None, value) for p, value in pack_by_partition(good, partitions, clocks).items()]
     return dead, packs
 

@@ -25,6 +25,7 @@ from sinks.event_rows import EVENT_COLUMNS, event_columns
 from streams import metrics
 from streams.agents.outputs import Changelog, agent_outputs
 from streams.agents.pack_reader import PackReader
+from streams.agents.stage_metrics import observe_faust_batch
 from streams.dedupe import DedupeState, PackRecord
 from streams.detect.config import load_detector_config
 from streams.enrich import Enricher
@@ -191,5 +192,6 @@ def register_store(app: faust.App, settings: Settings) -> None:
                   len(batch), len(new), stored - started, time.perf_counter() - stored, started - decide_started)
         metrics.DUPLICATES.inc(duplicates)
         metrics.EVENTS_STORED.inc(len(new))
+        observe_faust_batch("store", app.consumer, batch)
         for event in batch:
             event.ack()

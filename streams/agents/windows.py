@@ -23,6 +23,7 @@ from schemas.topics import TopicNames
 from streams import metrics
 from streams.agents.outputs import Changelog, agent_outputs
 from streams.agents.pack_reader import PackReader
+from streams.agents.stage_metrics import forget_window_state, observe_faust_batch, observe_window_state
 from streams.detect.config import load_detector_config
 from streams.kafka_batch import BatchSender, Record
 from streams.routing import partition_for_bytes, partition_for_key
@@ -104,6 +105,7 @@ def register_windows(app: faust.App, settings: Settings) -> None:
     async def _on_revoked(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         revoked = args[0] if args else kwargs.get("revoked", set())
         owned.forget({tp.partition for tp in revoked if tp.topic == names.contributions})
+        forget_window_state({tp.partition for tp in revoked if tp.topic == names.contributions})
 
     @app.agent(topic, name="windows")
     async def windows(stream: Any) -> None:
@@ -179,12 +181,15 @@ def register_windows(app: faust.App, settings: Settings) -> None:
                 part.prune()
                 engine.forget_idle(part.closed_before)
                 _persist(changelog, q, part, engine, owned.last_offset.get(q, -1))
+                observe_window_state(q, len(part.buckets), sum(map(len, part.by_minute.values())),
+                                     len(engine.states), len(engine.open))
             await asyncio.gather(sender.send_all(names.engagement, engagement), sender.send_all(names.alerts, alerts))
             await changelog.flush()
             log.debug("windows batch: %d messages, %d engagement updates, %d alert changes, %d late, %.3fs",
                       len(batch), len(engagement), len(alerts), late, time.time() - now_ms / 1000)
             metrics.LATE_EVENTS.inc(late)
             metrics.ENGAGEMENT_UPDATES.inc(len(engagement))
+            observe_faust_batch("windows", app.consumer, batch)
             for event in batch:
                 event.ack()
 

@@ -26,6 +26,7 @@ class RuleConfig:
     sensitivity: float = 1.0                   # higher = more alerts (scales the surprise)
     min_volume: float = 10.0                   # never alert while the interval's count is below this
     cooldown_intervals: int = 30               # after a resolve, no new alert for the key for this long
+    min_history_intervals: int = 0             # never alert before the key has this many intervals of history
     # What the stream counts for this rule: event kind -> weight, and events with sentiment <= this
     # only (1.0 = any sentiment).
     kind_weights: tuple[tuple[str, float], ...] = (("post", 1.0), ("comment", 1.0), ("reply", 1.0),
@@ -69,7 +70,7 @@ DEFAULT_RULES: Final = (
         name="viral_post", dimensions=("post",), min_volume=30.0,
         kind_weights=(("share", 3.0), ("comment", 2.0), ("reply", 2.0), ("like", 1.0), ("vote", 1.0),
                       ("view", 0.1)),
-        prior_rate=2.0, daily=False, weekly=False),
+        prior_rate=2.0, daily=False, weekly=False, min_history_intervals=3),
     RuleConfig(name="negative_surge", dimensions=("brand",), min_volume=5.0, sentiment_max=-0.05,
                prior_rate=0.5),
 )
@@ -191,7 +192,8 @@ def _rule_from(default: RuleConfig, given: dict[str, Any]) -> RuleConfig:
 # Range of every numeric setting: (minimum, maximum, minimum is exclusive).
 _RANGES: Final[dict[str, tuple[float, float, bool]]] = {
     "sensitivity": (0.0, 100.0, True), "min_volume": (0.0, math.inf, False),
-    "cooldown_intervals": (0, 1_000_000, False), "sentiment_max": (-1.0, 1.0, False),
+    "cooldown_intervals": (0, 1_000_000, False), "min_history_intervals": (0, 1_000_000, False),
+    "sentiment_max": (-1.0, 1.0, False),
     "prior_rate": (0.0, math.inf, True), "prior_strength": (0.0, 1e6, True),
     "halflife_intervals": (0.0, 1e6, True), "daily_halflife_days": (0.0, 1e4, True),
     "weekly_halflife_weeks": (0.0, 1e3, True), "dispersion_prior": (0.0, 100.0, False),

@@ -49,8 +49,8 @@ class Assessment:
 class SpikeDetector:
     """One rule at one interval length. Thread-compatible: all per-key data is in KeyState."""
 
-    __slots__ = ("_burst_cost", "_cap", "_evidence_scale", "_keep", "_ln_burst", "_ln_onset", "_onset_cost",
-                 "_open_score", "_suspect_evidence", "min_lift", "min_volume", "model", "rule")
+    __slots__ = ("_burst_cost", "_cap", "_evidence_scale", "_keep", "_ln_burst", "_ln_onset", "_min_history",
+                 "_onset_cost", "_open_score", "_suspect_evidence", "min_lift", "min_volume", "model", "rule")
 
     def __init__(self, rule: RuleConfig, interval_ms: int) -> None:
         self.rule = rule
@@ -58,6 +58,9 @@ class SpikeDetector:
         self.min_lift = rule.min_lift
         self.min_volume = rule.min_volume
         self._open_score = rule.open_score
+        # Discounted interval count at which the history is long enough (weight after n intervals
+        # is a little under n).
+        self._min_history = rule.min_history_intervals - 0.5
         self._evidence_scale = rule.sensitivity / SURPRISE_SCALE
         self._ln_onset = math.log(rule.onset_lift)
         self._onset_cost = rule.onset_lift - 1.0
@@ -111,6 +114,9 @@ class SpikeDetector:
             cap = self._open_score * observed / self.min_volume
             if score > cap:
                 score = cap
+        if state.weight < self._min_history and score >= self._open_score:
+            # Too young to judge (a post's first minutes are its birth, not a spike): just under.
+            score = math.nextafter(self._open_score, 0.0)
         return Assessment(interval_start_ms, observed, mu, score)
 
     def learn(self, state: KeyState, interval_start_ms: int, observed: float) -> None:

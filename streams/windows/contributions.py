@@ -53,26 +53,46 @@ class Contribution:
     measures: list[float] = field(default_factory=list)     # one per rule ([] if no rule watches the dimension)
 
     def to_wire(self) -> list[Any]:
-        return [self.counts, self.authors, self.sentiment, self.posts, self.platforms, self.samples, self.measures]
+        """Positional; trailing empty fields left out (most rows are an author's: counts,
+        sentiment and a platform)."""
+        wire: list[Any] = [self.counts, self.authors, self.sentiment, self.posts, self.platforms, self.samples,
+                           self.measures]
+        while len(wire) > 3 and not wire[-1]:
+            wire.pop()
+        return wire
 
     @classmethod
-    def from_wire(cls, data: Sequence[Any]) -> Contribution:
-        return cls(list(data[0]), dict(data[1]), list(data[2]), dict(data[3]), dict(data[4]), list(data[5]),
-                   list(data[6]))
+    def from_wire(cls, data: list[Any]) -> Contribution:
+        """From freshly decoded JSON (adopted, not copied: nothing else refers to it)."""
+        n = len(data)
+        return cls(data[0], data[1], data[2], data[3] if n > 3 else {}, data[4] if n > 4 else {},
+                   data[5] if n > 5 else [], data[6] if n > 6 else [])
 
     def add(self, other: Contribution) -> None:
-        """Merge `other` into this one (bounded maps keep their first keys)."""
-        self.counts = [a + b for a, b in zip(self.counts, other.counts, strict=True)]
-        self.sentiment = [a + b for a, b in zip(self.sentiment, other.sentiment, strict=True)]
-        _merge_bounded(self.authors, other.authors, MAX_AUTHORS)
-        _merge_bounded(self.posts, other.posts, MAX_POSTS)
-        _merge_bounded(self.platforms, other.platforms, 64)
-        if len(self.samples) < MAX_SAMPLES:
+        """Merge `other` into this one (bounded maps keep their first keys). In place: the windows
+        stage calls this for most rows it receives."""
+        counts = self.counts
+        for i, n in enumerate(other.counts):
+            if n:
+                counts[i] += n
+        sentiment = self.sentiment
+        for i, n in enumerate(other.sentiment):
+            if n:
+                sentiment[i] += n
+        if other.authors:
+            _merge_bounded(self.authors, other.authors, MAX_AUTHORS)
+        if other.posts:
+            _merge_bounded(self.posts, other.posts, MAX_POSTS)
+        if other.platforms:
+            _merge_bounded(self.platforms, other.platforms, 64)
+        if other.samples and len(self.samples) < MAX_SAMPLES:
             self.samples.extend(other.samples[: MAX_SAMPLES - len(self.samples)])
-        if len(self.measures) < len(other.measures):
-            self.measures.extend([0.0] * (len(other.measures) - len(self.measures)))
-        for i, m in enumerate(other.measures):
-            self.measures[i] += m
+        if other.measures:
+            measures = self.measures
+            if len(measures) < len(other.measures):
+                measures.extend([0.0] * (len(other.measures) - len(measures)))
+            for i, m in enumerate(other.measures):
+                measures[i] += m
 
     @property
     def total(self) -> int:
@@ -182,4 +202,5 @@ def contribution_messages(packs: Iterable[SourcePack], measures: Sequence[RuleMe
 
 
 def decode_rows(rows: Sequence[Sequence[Any]]) -> list[PackRow]:
-    return [(str(r[0]), str(r[1]), int(r[2]), Contribution.from_wire(r[3])) for r in rows]
+    from_wire = Contribution.from_wire
+    return [(r[0], r[1], r[2], from_wire(r[3])) for r in rows]

@@ -106,9 +106,11 @@ class WindowPartition:
             if bucket is None:
                 if per_key is None:
                     per_key = self.buckets[(dim, key)] = {}
-                bucket = per_key[minute] = MinuteBucket(Contribution(measures=[0.0] * len(contribution.measures)))
+                # Most buckets get one contribution: it becomes the bucket (rows are never shared).
+                bucket = per_key[minute] = MinuteBucket(contribution)
                 self.by_minute.setdefault(minute, set()).add((dim, key))
-            bucket.data.add(contribution)
+            else:
+                bucket.data.add(contribution)
             bucket.applied[source] = offset
             bk = (dim, key, minute)
             self.changed.add(bk)

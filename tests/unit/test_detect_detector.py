@@ -87,7 +87,13 @@ def test_small_counts_never_alert_however_unusual() -> None:
 
 
 def test_a_new_post_taking_off_alerts_within_minutes_and_ordinary_posts_never_do() -> None:
-    assert opened_rows(VIRAL, [3.0, 40.0, 250.0, 400.0, 300.0]) in ([1], [2])
+    # Accelerating from birth: judged from its fourth minute (min_history_intervals = 3).
+    assert opened_rows(VIRAL, [5.0, 20.0, 60.0, 200.0, 700.0, 2000.0]) in ([3], [4])
+    # Born with a big burst that fades (every post's first minutes): never an alert.
+    assert opened_rows(VIRAL, [2744.0, 757.0, 288.0, 90.0, 4.0, 8.0, 3.0, 0.0, 0.0, 1.0]) == []
+    # A birth burst, a plateau, then a cascade: the alert is the cascade's, not the birth's (which
+    # would have spent the cooldown).
+    assert opened_rows(VIRAL, [1.0, 177.0, 232.0, 208.0, 234.0, 162.0, 688.0, 5614.0, 12092.0]) in ([6], [7])
     rng = np.random.default_rng(5)
     for _ in range(50):                                            # a handful of likes, then fading
         values = [float(x) for x in rng.poisson(np.linspace(6, 0.2, 120))]

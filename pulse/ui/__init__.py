@@ -1,0 +1,1 @@
+"""The live local page: `pulse ui` (and `pulse demo`) serve it on loopback."""

@@ -1,0 +1,1 @@
+"""`pulse poll-feeds`: RSS/Atom feeds polled, new entries as envelopes on social.raw."""

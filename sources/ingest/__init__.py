@@ -1,0 +1,1 @@
+"""`pulse ingest`: platform webhooks in, envelopes on social.raw out."""
