@@ -150,3 +150,26 @@ def test_alert_engine_opens_on_a_partial_minute_and_resolves_once_it_calms() -> 
         minute += MINUTE_MS
     assert [t.status for _, _, _, t in changes][-1] == "resolved"
     assert {t.alert_id for _, _, _, t in changes} == {alert_id}
+
+
+def test_wire_form_drops_trailing_empty_fields_and_decodes_to_the_same_contribution() -> None:
+    rows = rows_of([ev(1, "comment", actor="a", text="nice", hashtags=("x",))])
+    author, hashtag = rows[("author", "a", T0)], rows[("hashtag", "x", T0)]
+    assert len(author.to_wire()) == 5 and author.samples == [] and author.measures == []  # no rule watches authors
+    for c in (author, hashtag):
+        assert Contribution.from_wire(orjson.loads(orjson.dumps(c.to_wire()))) == c
+    assert hashtag.samples == ["nice"] and len(hashtag.measures) == len(MEASURES)
+
+
+def test_merging_packs_into_a_bucket_adds_every_field() -> None:
+    part = partition()
+    apply(part, [ev(1, "post", actor="a", target="", text="one #x", hashtags=("x",))], offset=1, clock=T0)
+    apply(part, [ev(2, "post", actor="b", target="", text="two #x", hashtags=("x",), sentiment=-0.5),
+                 ev(3, "like", actor="a", target="e1", hashtags=("x",))], offset=2, clock=T0)
+    bucket = part.bucket("hashtag", "x", T0)
+    assert bucket is not None
+    data = bucket.data
+    assert data.counts[:4] == [2, 0, 0, 1] and data.total == 3
+    assert data.authors == {"a": 2, "b": 1} and data.posts == {"e1": 2, "e2": 1}
+    assert data.sentiment == [1, 1, 0] and data.samples == ["one #x", "two #x"]
+    assert data.measures[[r.name for r in DEFAULT_CONFIG.rules].index("volume_spike")] == 2.0
