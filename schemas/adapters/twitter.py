@@ -14,20 +14,26 @@ quoted, retweeted and replied-to tweets) becomes an event; authors come from `in
   quote_count → `share`, impression_count → `view` unit events (schemas/adapters/output.py);
   reply_count is not converted (replies arrive as tweets). Retweets carry the original's metrics,
   so theirs are ignored.
+
+Account Activity webhook bodies (`for_user_id`, `tweet_create_events`, `favorite_events`, ...; v1.1
+objects) are read by schemas/adapters/twitter_v1.py, with the same ids.
 """
 
 from __future__ import annotations
 
 from schemas.adapters.fields import Node
 from schemas.adapters.output import Actor, Output
+from schemas.adapters.twitter_v1 import is_account_activity, language, read_account_activity, tweet_url
 
 PLATFORM = "twitter"
 _METRICS = (("like_count", "likes", "like"), ("retweet_count", "retweets", "share"),
             ("quote_count", "quotes", "share"), ("impression_count", "views", "view"))
-_NO_LANGUAGE = frozenset({"und", "qme", "qht", "zxx"})  # Twitter's undetermined, media/hashtag-only, no text
 
 
 def read(payload: Node, out: Output) -> None:
+    if is_account_activity(payload):
+        read_account_activity(payload, out)
+        return
     tweets = payload.objs("data") if isinstance(payload.raw("data"), list) else [payload.obj("data")]
     includes = payload.opt_obj("includes")
     users: dict[str, Node] = {}
@@ -52,9 +58,8 @@ def _tweet(tweet: Node, users: dict[str, Node], out: Output) -> None:
     author = _author(tweet.string("author_id"), users.get(tweet.string("author_id")))
     refs = {ref.string("type"): ref.string("id") for ref in tweet.opt_objs("referenced_tweets")}
     text = tweet.opt_str("text")
-    url = f"https://x.com/{author.handle or 'i/web'}/status/{tweet_id}"
-    lang = tweet.opt_str("lang")
-    lang = "" if lang in _NO_LANGUAGE else lang
+    url = tweet_url(author.handle, tweet_id)
+    lang = language(tweet.opt_str("lang"))
     if "retweeted" in refs:
         out.event("share", tweet_id, created, author, target=refs["retweeted"], url=url)
         return

@@ -1,10 +1,11 @@
 """social.keyed → dedupe → enrich → ClickHouse `events_local` and `social.events`.
 
-Per batch of packs, in this order: decide and enrich (state in memory), insert into ClickHouse
-(retrying until acknowledged), produce to social.events, persist the dedupe records to the
-table's changelog, and only then ack the packs. A crash anywhere before the ack replays the
-packs; `DedupeState` re-emits exactly the events those packs emitted, and ClickHouse collapses
-the repeated rows.
+Per slice of packs: decide and enrich (state in memory), send the slice's contributions to the
+windows stage, then — overlapped with deciding the next slice — insert into ClickHouse (retrying
+until acknowledged), produce to social.events, persist the dedupe records to the table's
+changelog, and only then ack the packs. A crash anywhere before the ack replays the packs;
+`DedupeState` re-emits exactly the events those packs emitted, ClickHouse collapses the repeated
+rows, and the windows stage skips contributions it has merged.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable
 from typing import Any
 
 import faust
@@ -131,12 +131,25 @@ def register_store(app: faust.App, settings: Settings) -> None:
         contribution_partitions = await sender.partitions(names.contributions)
         # Packs vary from a few events (live traffic) to thousands (a backlog): take many, and store
         # them in slices of bounded size, so a backlog never decodes more than a slice at once.
-        async for taken in stream.noack_take(MAX_PACKS_PER_TAKE, within=settings.batch_within_s):
-            for batch in slices_by_size(taken, MAX_SLICE_BYTES):
-                await store_slice(batch, sender, gaps, changelog, events_partitions, contribution_partitions)
+        # Slices are pipelined: while slice N's ClickHouse insert and social.events wait, slice N+1 is
+        # decided and its contributions sent (the alert path does not wait for ClickHouse). At most
+        # one slice's outputs are in flight; contributions leave strictly in slice order, which the
+        # windows stage's per-source offsets rely on.
+        previous: asyncio.Future[None] | None = None
+        try:
+            async for taken in stream.noack_take(MAX_PACKS_PER_TAKE, within=settings.batch_within_s):
+                for batch in slices_by_size(taken, MAX_SLICE_BYTES):
+                    previous = await store_slice(batch, sender, gaps, changelog, events_partitions,
+                                                 contribution_partitions, previous)
+        finally:
+            if previous is not None:
+                await previous
 
     async def store_slice(batch: list[Any], sender: BatchSender, gaps: PackReader, changelog: Changelog,
-                          events_partitions: int, contribution_partitions: int) -> None:
+                          events_partitions: int, contribution_partitions: int,
+                          previous: asyncio.Future[None] | None) -> asyncio.Future[None]:
+        """Decide the slice and send its contributions; returns the task that makes the rest durable
+        (ClickHouse, social.events, changelog) and then acks the slice."""
         new: list[CanonicalEvent] = []
         source_packs: list[SourcePack] = []
         touched: dict[int, DedupeState] = {}
@@ -165,33 +178,39 @@ def register_store(app: faust.App, settings: Settings) -> None:
                     pack_new.append(ev)
                 new.extend(pack_new)
                 source_packs.append((msg.partition, offset, clocks, pack_new))
-        now_ms = int(time.time() * 1000)
-        started = time.perf_counter()
-        # The ClickHouse insert waits in a thread while this one builds and sends the Kafka outputs;
-        # the ack below waits for all of them.
-        outputs: list[Awaitable[Any]] = []
-        if new:
-            outputs.append(asyncio.ensure_future(writer.insert_columns(EVENT_COLUMNS, event_columns(new, now_ms))))
-            outputs.append(asyncio.ensure_future(
-                sender.send_all(names.events, event_records(new, events_partitions, now_ms))))
-        # What the packs add to each (dimension, key, minute), for the windows stage. A redelivered
-        # pack sends the same rows under the same (partition, offset): windows skip them.
-        contributions = contribution_messages(source_packs, measures, contribution_partitions,
-                                              lambda key: partition_for_key(key, contribution_partitions))
-        outputs.append(sender.send_all(names.contributions,
-                                       [(q, None, orjson.dumps(v)) for q, v in contributions.items()]))
-        await asyncio.gather(*outputs)
-        stored = time.perf_counter()
+        # The slice's dedupe records, taken before the next slice opens packs; flushed by `finish`.
+        # (Durable before the outputs is fine: a redelivered pack re-emits what its record says.)
         for partition, state in touched.items():
             for offset, record in state.close_batch().items():
                 changelog.put(partition, f"{partition}:{offset}", record.to_json())
             for offset in state.expire():
                 changelog.delete(partition, f"{partition}:{offset}")
-        await changelog.flush()
-        log.debug("store slice: %d packs, %d new events, outputs %.3fs, changelog %.3fs, decided in %.3fs",
-                  len(batch), len(new), stored - started, time.perf_counter() - stored, started - decide_started)
-        metrics.DUPLICATES.inc(duplicates)
-        metrics.EVENTS_STORED.inc(len(new))
-        observe_faust_batch("store", app.consumer, batch)
-        for event in batch:
-            event.ack()
+        decided = time.perf_counter()
+        # What the packs add to each (dimension, key, minute), for the windows stage. A redelivered
+        # pack sends the same rows under the same (partition, offset): windows skip them.
+        contributions = contribution_messages(source_packs, measures, contribution_partitions,
+                                              lambda key: partition_for_key(key, contribution_partitions))
+        await sender.send_all(names.contributions, [(q, None, orjson.dumps(v)) for q, v in contributions.items()])
+        if previous is not None:
+            await previous  # one ClickHouse insert at a time (one client), and acks in slice order
+        now_ms = int(time.time() * 1000)
+
+        async def finish() -> None:
+            started = time.perf_counter()
+            if new:
+                # The insert waits in a thread while this task builds and sends social.events.
+                insert = asyncio.ensure_future(writer.insert_columns(EVENT_COLUMNS, event_columns(new, now_ms)))
+                await sender.send_all(names.events, event_records(new, events_partitions, now_ms))
+                await insert
+            stored = time.perf_counter()
+            await changelog.flush()
+            log.debug("store slice: %d packs, %d new events, decided in %.3fs, contributions %.3fs, "
+                      "stored %.3fs, changelog %.3fs", len(batch), len(new), decided - decide_started,
+                      started - decided, stored - started, time.perf_counter() - stored)
+            metrics.DUPLICATES.inc(duplicates)
+            metrics.EVENTS_STORED.inc(len(new))
+            observe_faust_batch("store", app.consumer, batch)
+            for event in batch:
+                event.ack()
+
+        return asyncio.ensure_future(finish())

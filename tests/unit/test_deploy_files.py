@@ -28,14 +28,21 @@ DOCKERFILE = DEPLOY / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 ENV_EXAMPLE = DEPLOY / "pulse.env.example"
 ENV_FILE = "deploy/pulse.env"
+NOTIFY_EXAMPLE = DEPLOY / "notify.example.toml"
+# Files the operator makes from an example (git-ignored, so absent from a clone): mount source -> example.
+OPERATOR_FILES = {"./deploy/notify.toml": NOTIFY_EXAMPLE}
 PROMETHEUS = DEPLOY / "prometheus" / "prometheus.yml"
 RULES = sorted((DEPLOY / "prometheus" / "rules").glob("*.yml"))
 ALERTMANAGER = DEPLOY / "alertmanager" / "alertmanager.yml"
 GRAFANA_DATASOURCES = DEPLOY / "grafana" / "provisioning" / "datasources" / "datasources.yml"
 GRAFANA_DASHBOARDS = DEPLOY / "grafana" / "provisioning" / "dashboards" / "dashboards.yml"
 
-SERVICES = {"kafka", "clickhouse", "migrate", "worker", "prometheus", "alertmanager", "grafana"}
+SERVICES = {"kafka", "clickhouse", "migrate", "worker", "notify", "ingest", "prometheus", "alertmanager",
+            "grafana"}
+PIPELINE_SERVICES = ("migrate", "worker", "notify", "ingest")  # the deploy/Dockerfile image
 METRICS_PORT = 9108
+NOTIFY_METRICS_PORT = 9120
+INGEST_PORT = 8088
 SECRET_NAME = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_KEY)", re.IGNORECASE)
 PLACEHOLDER = "change-me"
 
@@ -136,10 +143,12 @@ def compose_command() -> list[str] | None:
 
 
 def fresh_clone(tmp_path: Path) -> Path:
-    """The compose file and deploy/ as a fresh clone has them, plus pulse.env made from the example."""
+    """The compose file and deploy/ as a fresh clone has them, plus the operator's files made from the examples."""
     shutil.copy2(COMPOSE, tmp_path / COMPOSE.name)
-    shutil.copytree(DEPLOY, tmp_path / "deploy", ignore=shutil.ignore_patterns("pulse.env"))
+    shutil.copytree(DEPLOY, tmp_path / "deploy", ignore=shutil.ignore_patterns("pulse.env", "notify.toml"))
     shutil.copy2(ENV_EXAMPLE, tmp_path / ENV_FILE)
+    for made, example in OPERATOR_FILES.items():
+        shutil.copy2(example, tmp_path / made)
     return tmp_path
 
 
@@ -164,9 +173,25 @@ def test_compose_needs_the_env_file_and_the_example_provides_it() -> None:
     used = {f for svc in services().values() for f in env_files(svc)}
     assert used == {ENV_FILE}
     assert ENV_EXAMPLE.name == Path(ENV_FILE).name + ".example"
-    for name in ("clickhouse", "migrate", "worker", "grafana"):
+    for name in ("clickhouse", "migrate", "worker", "notify", "ingest", "grafana"):
         assert ENV_FILE in env_files(services()[name]), f"{name} gets its passwords from {ENV_FILE}"
-    assert "pulse.env.example" in COMPOSE.read_text().split("services:")[0], "how-to-start comment"
+    header = COMPOSE.read_text().split("services:")[0]
+    assert "pulse.env.example" in header, "how-to-start comment"
+    for made, example in OPERATOR_FILES.items():
+        assert f"cp deploy/{example.name} {made.removeprefix('./')}" in header, "how-to-start comment"
+        ignored = (ROOT / ".gitignore").read_text().splitlines()
+        assert made.removeprefix("./") in ignored, f"{made} holds the operator's setup: git-ignore it"
+
+
+def test_env_example_names_the_notify_example_secrets() -> None:
+    """The variables notify.example.toml reads (secret_env, url_env) are placeholders in the env example."""
+    import tomllib
+
+    subscribers = tomllib.loads(NOTIFY_EXAMPLE.read_text())["subscribers"].values()
+    names = {sub[key] for sub in subscribers for key in ("secret_env", "url_env") if key in sub}
+    assert names, "notify.example.toml names no secret variable"
+    commented = {ln.lstrip("# ").partition("=")[0] for ln in ENV_EXAMPLE.read_text().splitlines()}
+    assert names <= commented, f"{sorted(names - commented)} missing from {ENV_EXAMPLE.name}"
 
 
 # ---------------------------------------------------------------- secrets and ports
@@ -242,11 +267,33 @@ def test_start_order_and_worker_replicas() -> None:
     replicas = (svc["worker"].get("deploy") or {}).get("replicas", svc["worker"].get("scale", 1))
     assert int(replicas) >= 2
     assert svc["migrate"]["command"] == ["migrate"] and svc["worker"]["command"] == ["worker"]
-    for name in ("migrate", "worker"):
+    for name in PIPELINE_SERVICES:
         assert svc[name]["build"]["dockerfile"] == "deploy/Dockerfile"
     test = " ".join(svc["worker"]["healthcheck"]["test"])
     assert f":{METRICS_PORT}/metrics" in test
     assert environment(svc["worker"])["PULSE_METRICS_PORT"] == str(METRICS_PORT)
+
+
+def test_notify_and_ingest_services() -> None:
+    svc = services()
+    worker_env = environment(svc["worker"])
+    for name in ("notify", "ingest"):
+        assert svc[name]["command"] == [name]
+        assert svc[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+        assert svc[name]["depends_on"]["kafka"] == {"condition": "service_healthy"}
+        env = environment(svc[name])
+        assert env.items() >= worker_env.items(), f"{name} keeps the pipeline's container-fixed settings"
+    notify = environment(svc["notify"])
+    assert notify["PULSE_NOTIFY_METRICS_PORT"] == str(NOTIFY_METRICS_PORT)
+    (config,) = [v for v in svc["notify"]["volumes"] if isinstance(v, dict)]
+    assert config["source"] in OPERATOR_FILES and config["read_only"] is True
+    assert notify["PULSE_NOTIFY_CONFIG_FILE"] == config["target"]
+    assert "/var/lib/pulse" in [str(v).split(":")[1] for v in svc["notify"]["volumes"] if isinstance(v, str)], \
+        "the delivery ledger survives a re-created container"
+    ingest = environment(svc["ingest"])
+    assert ingest["PULSE_INGEST_HOST"] == "0.0.0.0" and ingest["PULSE_INGEST_PORT"] == str(INGEST_PORT)
+    assert svc["ingest"]["ports"] == [f"127.0.0.1:{INGEST_PORT}:{INGEST_PORT}"]
+    assert f":{INGEST_PORT}/readyz" in " ".join(svc["ingest"]["healthcheck"]["test"])
 
 
 def test_kafka_is_single_node_kraft_without_auto_create() -> None:
@@ -266,7 +313,9 @@ def test_data_lives_in_declared_named_volumes_and_bind_mounts_exist() -> None:
     for name, svc in services().items():
         for volume in svc.get("volumes") or []:
             source = volume["source"] if isinstance(volume, dict) else str(volume).split(":", 1)[0]
-            if source.startswith((".", "/")):
+            if source in OPERATOR_FILES:
+                assert OPERATOR_FILES[source].is_file(), f"{name}: {source} has no example to copy"
+            elif source.startswith((".", "/")):
                 assert (ROOT / source).exists(), f"{name}: bind mount {source} is not in the repository"
             else:
                 assert source in declared, f"{name}: volume {source} is not declared under volumes:"
@@ -303,8 +352,11 @@ def test_prometheus_config_scrapes_every_worker_and_alerts() -> None:
     config = load_yaml(PROMETHEUS)
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert {"pulse-worker", "prometheus"} <= set(jobs)
-    sd = jobs["pulse-worker"]["dns_sd_configs"]
-    assert sd == [{**sd[0], "names": ["worker"], "type": "A", "port": METRICS_PORT}]
+    for job, service, port in (("pulse-worker", "worker", METRICS_PORT),
+                               ("pulse-notify", "notify", NOTIFY_METRICS_PORT),
+                               ("pulse-ingest", "ingest", INGEST_PORT)):
+        sd = jobs[job]["dns_sd_configs"]
+        assert sd == [{**sd[0], "names": [service], "type": "A", "port": port}], job
     assert config["rule_files"] == ["rules/*.yml"]
     targets = config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
     assert targets == ["alertmanager:9093"]
