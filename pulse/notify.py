@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import logging
 import signal
-from pathlib import Path
-from typing import IO
 
 from aiokafka.errors import KafkaError
 
 from pulse.errors import PulseError
 from pulse.preflight import kafka_unreachable, require_kafka_reachable
+from pulse.state_lock import lock_state_file
 from sinks.notify.config import NotifyConfig
 from sinks.notify.ledger import DeliveryLedger
 from sinks.notify.service import NotifyService, ledger_path
@@ -22,27 +20,10 @@ from streams.settings import Settings
 log = logging.getLogger("pulse.notify")
 
 
-def lock_data_dir(path: Path) -> IO[str]:
-    """One `pulse notify` per ledger: a second one would interleave its deliveries with ours."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = path.with_suffix(".lock").open("w")
-    except OSError as exc:
-        raise PulseError(f"cannot use {path.parent} for the delivery ledger ({exc.strerror}); "
-                         "check PULSE_DATA_DIR") from None
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        raise PulseError(f"another `pulse notify` is using {path.parent}; stop it, or give this one its own "
-                         "PULSE_DATA_DIR") from None
-    return handle
-
-
 async def serve(settings: Settings, config: NotifyConfig) -> None:
     require_kafka_reachable(settings)
     path = ledger_path(settings)
-    lock = lock_data_dir(path)
+    lock = lock_state_file(path, "the delivery ledger", "pulse notify")
     try:
         ledger = DeliveryLedger(path)
     except Exception as exc:  # sqlite3.Error, OSError: an unusable data folder or file

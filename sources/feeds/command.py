@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import logging
 import signal
 from pathlib import Path
-from typing import IO
 
 import aiohttp
 from aiokafka import AIOKafkaProducer
@@ -16,6 +14,7 @@ from aiokafka.errors import KafkaError
 
 from pulse.errors import PulseError
 from pulse.preflight import kafka_unreachable, require_kafka_reachable
+from pulse.state_lock import lock_state_file
 from schemas.topics import TopicNames
 from sources.feeds.config import FeedsConfig
 from sources.feeds.poller import FeedPoller
@@ -29,28 +28,11 @@ def store_path(settings: Settings) -> Path:
     return settings.data_dir / "feeds" / "feeds.sqlite"
 
 
-def lock_data_dir(path: Path) -> IO[str]:
-    """One `pulse poll-feeds` per store: two would produce the same new entries."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = path.with_suffix(".lock").open("w")
-    except OSError as exc:
-        raise PulseError(f"cannot use {path.parent} for the feed store ({exc.strerror}); check PULSE_DATA_DIR"
-                         ) from None
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        raise PulseError(f"another `pulse poll-feeds` is using {path.parent}; stop it, or give this one its own "
-                         "PULSE_DATA_DIR") from None
-    return handle
-
-
 async def poll(settings: Settings, config: FeedsConfig, once: bool) -> int:
     """Poll until SIGTERM/SIGINT (or each feed once); returns how many feeds failed their last poll (`once`)."""
     require_kafka_reachable(settings)
     path = store_path(settings)
-    lock = lock_data_dir(path)
+    lock = lock_state_file(path, "the feed store", "pulse poll-feeds")
     try:
         store = FeedStore(path)
     except Exception as exc:  # sqlite3.Error, OSError
