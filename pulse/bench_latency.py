@@ -131,10 +131,7 @@ async def _produce(sender: BatchSender, topic: str, plan: LatencyPlan, result: L
     spike_no = 0
     chunk = 0
     in_flight: list[asyncio.Task[int]] = []
-    while pending is not None or time.monotonic() - started < plan.seconds:
-        elapsed = time.monotonic() - started
-        if elapsed >= plan.seconds:
-            break
+    while (elapsed := time.monotonic() - started) < plan.seconds:
         due_ms = start_ms + elapsed * 1000
         records: list[Record] = []
         while pending is not None and pending.emit_ms <= due_ms:
