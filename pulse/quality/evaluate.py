@@ -116,7 +116,7 @@ def ours(series: LabeledSeries) -> list[int]:
 
 def _baseline_alerts(baseline: Baseline, series: LabeledSeries, z: npt.NDArray[np.float64],
                      threshold: float) -> npt.NDArray[np.int8]:
-    rule = _rule(series)
+    rule = _rule(series).at_interval(series.interval_ms)     # the floor and cooldown the detector runs with
     return episode_alerts(series.values, z, threshold, rule.min_volume, rule.cooldown_intervals,
                           rule.resolve_intervals)
 

@@ -14,7 +14,9 @@ from typing import Any, Final
 
 from streams.toml_file import read_toml
 
-__all__ = ["DEFAULT_CONFIG", "RULE_NAMES", "DetectorConfig", "RuleConfig", "load_detector_config"]
+__all__ = ["DEFAULT_CONFIG", "HOUR_MS", "RULE_NAMES", "DetectorConfig", "RuleConfig", "load_detector_config"]
+
+HOUR_MS: Final = 3_600_000          # from this interval on, a rule's hourly settings apply
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,21 @@ class RuleConfig:
     resolve_intervals: int = 3                 # ... for this many closed intervals
     warning_lift: float = 4.0                  # severity: observed / expected at which an alert is a warning
     critical_lift: float = 10.0                # ... and critical
+    # Series of hourly (or longer) intervals, i.e. `pulse backtest` of an hourly export: the memories
+    # above are minute-scale, so these replace them there, and the sensitivity is multiplied.
+    hourly_sensitivity_factor: float = 2.0     # 60x fewer intervals a day: the same alarms/day need less evidence
+    hourly_halflife_intervals: float = 3.0     # the level follows the daily curve (60 h would flatten it)
+    hourly_daily_halflife_days: float = 2.0    # the profile carries the rhythm there: learn it in days, not weeks
+    hourly_dispersion_halflife_intervals: float = 72.0   # 3 days: a young key's guesswork is soon forgotten
+
+    def at_interval(self, interval_ms: int) -> RuleConfig:
+        """The settings the detector uses on a series of `interval_ms` intervals (hourly ones from an hour on)."""
+        if interval_ms < HOUR_MS:
+            return self
+        return dataclasses.replace(
+            self, sensitivity=self.sensitivity * self.hourly_sensitivity_factor,
+            halflife_intervals=self.hourly_halflife_intervals, daily_halflife_days=self.hourly_daily_halflife_days,
+            dispersion_halflife_intervals=self.hourly_dispersion_halflife_intervals)
 
     def weight(self, kind: str) -> float:
         """How much one event of `kind` counts for this rule (0 when it does not count)."""
@@ -203,6 +220,8 @@ _RANGES: Final[dict[str, tuple[float, float, bool]]] = {
     "onset_halflife_intervals": (0.0, 1e6, True), "open_score": (0.0, 1.0, True),
     "resolve_score": (0.0, 1.0, False), "resolve_intervals": (1, 1_000_000, False),
     "warning_lift": (1.0, 1e9, False), "critical_lift": (1.0, 1e9, False),
+    "hourly_sensitivity_factor": (0.0, 100.0, True), "hourly_halflife_intervals": (0.0, 1e6, True),
+    "hourly_daily_halflife_days": (0.0, 1e4, True), "hourly_dispersion_halflife_intervals": (0.0, 1e7, True),
 }
 
 

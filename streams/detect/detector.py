@@ -53,6 +53,7 @@ class SpikeDetector:
                  "_onset_cost", "_open_score", "_suspect_evidence", "min_lift", "min_volume", "model", "rule")
 
     def __init__(self, rule: RuleConfig, interval_ms: int) -> None:
+        rule = rule.at_interval(interval_ms)      # hourly series: the rule's hourly settings
         self.rule = rule
         self.model = RateModel(rule, interval_ms)
         self.min_lift = rule.min_lift

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.detect.config import RULE_NAMES, DetectorConfig, load_detector_config
+from streams.detect.config import HOUR_MS, RULE_NAMES, DetectorConfig, load_detector_config
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY_FILE = ROOT / "deploy" / "detector.toml"
@@ -72,6 +72,35 @@ acme = { sensitivity = 0.5, cooldown_intervals = 120 }
     assert config.for_key("viral_post", "acme") is config.rule("viral_post")
 
 
+def test_hourly_settings_apply_from_an_hour_on_and_compose_with_the_sensitivity(tmp_path: Path) -> None:
+    import dataclasses
+
+    rule = load_detector_config(None).rule("volume_spike")
+    assert rule.at_interval(60_000) is rule
+    assert rule.at_interval(HOUR_MS - 1) is rule
+    for interval in (HOUR_MS, 86_400_000):
+        hourly = rule.at_interval(interval)
+        assert hourly.sensitivity == rule.sensitivity * rule.hourly_sensitivity_factor
+        assert (hourly.halflife_intervals, hourly.daily_halflife_days, hourly.dispersion_halflife_intervals) == (
+            rule.hourly_halflife_intervals, rule.hourly_daily_halflife_days, rule.hourly_dispersion_halflife_intervals)
+        assert (hourly.min_volume, hourly.cooldown_intervals, hourly.open_score) == (
+            rule.min_volume, rule.cooldown_intervals, rule.open_score)
+    # `pulse backtest --sensitivity 0.5` replaces the sensitivity: an hourly series still gets it, scaled.
+    assert dataclasses.replace(rule, sensitivity=0.5).at_interval(HOUR_MS).sensitivity == (
+        0.5 * rule.hourly_sensitivity_factor)
+    config = load_detector_config(write(tmp_path, """
+[rules.volume_spike]
+hourly_sensitivity_factor = 1.0
+hourly_halflife_intervals = 12
+
+[overrides.volume_spike]
+acme = { hourly_daily_halflife_days = 5 }
+"""))
+    hourly = config.rule("volume_spike").at_interval(HOUR_MS)
+    assert (hourly.sensitivity, hourly.halflife_intervals) == (rule.sensitivity, 12.0)
+    assert config.for_key("volume_spike", "acme").at_interval(HOUR_MS).daily_halflife_days == 5.0
+
+
 @pytest.mark.parametrize(("text", "names"), [
     ("[rules.volume_spike]\nsensitivity = 'high'\n", "rules.volume_spike.sensitivity"),
     ("[rules.volume_spike]\nsensitivity = -1\n", "rules.volume_spike.sensitivity"),
@@ -79,6 +108,9 @@ acme = { sensitivity = 0.5, cooldown_intervals = 120 }
     ("[rules.volume_spike]\nsensitivty = 1\n", "rules.volume_spike.sensitivty"),
     ("[rules.volume_spike]\nresolve_score = 0.95\n", "rules.volume_spike.resolve_score"),
     ("[rules.volume_spike]\ndaily = 1\n", "rules.volume_spike.daily"),
+    ("[rules.volume_spike]\nhourly_sensitivity_factor = 0\n", "rules.volume_spike.hourly_sensitivity_factor"),
+    ("[overrides.volume_spike]\nacme = { hourly_halflife_intervals = -3 }\n",
+     "overrides.volume_spike.acme.hourly_halflife_intervals"),
     ("[rules.volume_spike]\ndimensions = []\n", "rules.volume_spike.dimensions"),
     ("[rules.volume_spike]\nkind_weights = { like = -1 }\n", "rules.volume_spike.kind_weights.like"),
     ("[rules.spam]\nsensitivity = 1\n", "rules.spam"),
