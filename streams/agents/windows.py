@@ -29,7 +29,7 @@ from streams.kafka_batch import BatchSender, Record
 from streams.routing import partition_for_bytes, partition_for_key
 from streams.settings import Settings
 from streams.windows.alerting import AlertChange, AlertEngine, StateKey
-from streams.windows.contributions import MINUTE_MS, decode_rows
+from streams.windows.contributions import MINUTE_MS
 from streams.windows.records import WINDOWS, EngagementRecords, alert_record, combined
 from streams.windows.state import BucketKey, MinuteBucket, WindowPartition
 
@@ -138,7 +138,7 @@ def register_windows(app: faust.App, settings: Settings) -> None:
                         continue
                     for source, pack_offset, clocks, rows in orjson.loads(value):
                         raw_clocks = {int(r): int(ms) for r, ms in clocks.items()}
-                        changed, dropped = part.apply(source, pack_offset, raw_clocks, decode_rows(rows), now_ms)
+                        changed, dropped = part.apply(source, pack_offset, raw_clocks, rows, now_ms)
                         changed_here.extend(changed)
                         late += dropped
                     owned.last_offset[q] = max(owned.last_offset.get(q, -1), offset)

@@ -185,6 +185,36 @@ def pack_contributions(events: Iterable[CanonicalEvent], measures: Sequence[Rule
 SourcePack = tuple[int, int, dict[int, int], list[CanonicalEvent]]
 
 
+def group_fresh_packs(packs: Sequence[SourcePack], fresh: Sequence[bool]) -> list[SourcePack]:
+    """Consecutive fresh packs of each source partition merged into one group, tagged with the
+    group's last offset, so contributions are aggregated over the group (fewer rows than per pack).
+
+    Safe on redelivery because a pack whose contributions may have been seen is never fresh (its
+    dedupe record is made durable before its contributions are sent) and goes out on its own:
+    a windows bucket that merged the group it was part of skips it (its offset is at most the
+    group's tag), one that did not merges it. Per source partition the output keeps offset order.
+    """
+    out: list[SourcePack] = []
+    open_groups: dict[int, SourcePack] = {}
+    for (source, offset, clocks, events), is_fresh in zip(packs, fresh, strict=True):
+        group = open_groups.pop(source, None)
+        if is_fresh:
+            if group is None:
+                open_groups[source] = (source, offset, dict(clocks), list(events))
+            else:
+                merged = group[2]
+                for raw, ms in clocks.items():
+                    merged[raw] = max(ms, merged.get(raw, ms))
+                group[3].extend(events)
+                open_groups[source] = (source, offset, merged, group[3])
+            continue
+        if group is not None:
+            out.append(group)
+        out.append((source, offset, clocks, events))
+    out.extend(open_groups.values())
+    return out
+
+
 def contribution_messages(packs: Iterable[SourcePack], measures: Sequence[RuleMeasure],
                           partitions: int, partition_of: Callable[[str], int]) -> dict[int, list[Any]]:
     """One social.contributions value per target partition: for every source pack, the rows of the
@@ -199,8 +229,3 @@ def contribution_messages(packs: Iterable[SourcePack], measures: Sequence[RuleMe
         for q, rows in per_target.items():
             out[q].append([source, offset, header, rows])
     return out
-
-
-def decode_rows(rows: Sequence[Sequence[Any]]) -> list[PackRow]:
-    from_wire = Contribution.from_wire
-    return [(r[0], r[1], r[2], from_wire(r[3])) for r in rows]

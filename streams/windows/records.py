@@ -13,6 +13,10 @@ from streams.windows.state import MinuteBucket, WindowPartition
 
 # Sliding windows reported with every minute: name -> minutes.
 WINDOWS = {"5m": 5, "1h": 60}
+# Distinct actors are kept per minute; their union is reported for short windows only (cheap there).
+_ACTORS_UP_TO_MINUTES = 5
+# Dimensions whose buckets track actors (see contributions): not platforms (everybody), not authors.
+_TRACKED = frozenset(("post", "hashtag", "brand"))
 _PLURAL = {"post": "posts", "comment": "comments", "reply": "replies", "like": "likes", "share": "shares",
            "view": "views", "mention": "mentions", "follow": "follows", "vote": "votes"}
 
@@ -24,10 +28,10 @@ def combined(buckets: Iterable[MinuteBucket]) -> Contribution:
     return total
 
 
-def _counts(counts: list[int]) -> dict[str, int]:
-    out = {_PLURAL[k]: n for k, n in zip(KIND_ORDER, counts, strict=True)}
-    out["total"] = sum(counts)
-    return out
+def _counts(c: list[int]) -> dict[str, int]:
+    # A literal, not dict(zip(...)): this runs for every record and window (measured ~1.5x faster).
+    return {"posts": c[0], "comments": c[1], "replies": c[2], "likes": c[3], "shares": c[4], "views": c[5],
+            "mentions": c[6], "follows": c[7], "votes": c[8], "total": sum(c)}
 
 
 def _top(counter: Mapping[str, int], n: int = 5) -> list[dict[str, Any]]:
@@ -37,16 +41,28 @@ def _top(counter: Mapping[str, int], n: int = 5) -> list[dict[str, Any]]:
 class EngagementRecords:
     """Builds `social.engagement` values; one per (dimension, key, minute) emitted.
 
-    On a hot path (one record per active key per minute): weights as a vector, times through the
-    shared per-second cache (format_time_ms), and a key active in a single minute (most authors
-    and posts) skips the window sums.
+    On a hot path (one record per active key per minute, ~0.3-0.8 per event): weights as a
+    vector, the formatted times of a minute's windows computed once per minute, and a key active
+    in a single minute (most authors and posts) skips the window sums.
     """
 
     def __init__(self, weights: Mapping[str, float]) -> None:
         self._weights = [weights.get(kind, 0.0) for kind in KIND_ORDER]
+        self._times: dict[int, tuple[str, str, list[str]]] = {}  # minute -> (minute, end, window starts)
+        self._emitted: tuple[int, str] = (-1, "")
 
     def score(self, counts: list[int]) -> float:
         return float(sum(map(mul, counts, self._weights)))
+
+    def _minute_times(self, minute: int) -> tuple[str, str, list[str]]:
+        times = self._times.get(minute)
+        if times is None:
+            if len(self._times) > 10_000:
+                self._times.clear()
+            times = self._times[minute] = (
+                format_time_ms(minute), format_time_ms(minute + MINUTE_MS),
+                [format_time_ms(minute - (minutes - 1) * MINUTE_MS) for minutes in WINDOWS.values()])
+        return times
 
     def record(self, part: WindowPartition, dim: str, key: str, minute: int, emitted_at_ms: int) -> dict[str, Any]:
         per_key = part.buckets.get((dim, key), {})
@@ -54,44 +70,55 @@ class EngagementRecords:
         data = bucket.data if bucket is not None else Contribution()
         counts = _counts(data.counts)
         minute_score = self.score(data.counts)
-        tracked = dim in ("post", "hashtag", "brand")  # actors are not tracked per platform (see contributions)
+        tracked = dim in _TRACKED
         actors: int | None = (len(data.authors) if tracked else 1 if dim == "author" and counts["total"] else None)
         previous = per_key.get(minute - MINUTE_MS)
+        minute_text, end_text, starts = self._minute_times(minute)
+        if self._emitted[0] != emitted_at_ms:
+            self._emitted = (emitted_at_ms, format_time_ms(emitted_at_ms))
         windows: dict[str, Any] = {}
-        for name, minutes in WINDOWS.items():
-            start = minute - (minutes - 1) * MINUTE_MS
-            if len(per_key) == 1:
-                window_counts, now_score, window_actors, before_score = counts, minute_score, actors, 0.0
-            else:
-                buckets = list(part.window(dim, key, minute, minutes))
+        if len(per_key) == 1:
+            # The only minute of the key: every window holds just it, the window before held nothing.
+            rounded = round(minute_score, 3)
+            for (name, minutes), start_text in zip(WINDOWS.items(), starts, strict=True):
+                window: dict[str, Any] = {"start": start_text, "end": end_text, **counts, "score": rounded,
+                                          "velocity": rounded}
+                if minutes <= _ACTORS_UP_TO_MINUTES:
+                    window["unique_actors"] = actors
+                windows[name] = window
+        else:
+            # One pass over the key's minutes in the longest window; shorter windows are its suffix.
+            first = minute - (max(WINDOWS.values()) - 1) * MINUTE_MS
+            in_window = [(m, b) for m, b in per_key.items() if first <= m <= minute]
+            for (name, minutes), start_text in zip(WINDOWS.items(), starts, strict=True):
+                start = minute - (minutes - 1) * MINUTE_MS
+                buckets = [b for m, b in in_window if m >= start]
                 summed = [sum(column) for column in zip(*(b.data.counts for b in buckets), strict=True)]
-                window_counts = _counts(summed or [0] * len(KIND_ORDER))
                 now_score = self.score(summed) if summed else 0.0
                 # The window one minute earlier: this minute out, the one that slid out back in.
                 dropped = per_key.get(minute - minutes * MINUTE_MS)
                 before_score = now_score - minute_score + (self.score(dropped.data.counts) if dropped else 0.0)
-                window_actors = (len(set().union(*(b.data.authors for b in buckets))) if tracked
-                                 else 1 if dim == "author" else None)
-            window: dict[str, Any] = {"start": format_time_ms(start), "end": format_time_ms(minute + MINUTE_MS),
-                                      **window_counts, "score": round(now_score, 3),
-                                      "velocity": round(now_score - before_score, 3)}
-            if minutes <= 5:  # distinct actors are kept per minute; their union is cheap over a short window
-                window["unique_actors"] = window_actors
-            windows[name] = window
+                window = {"start": start_text, "end": end_text, **_counts(summed or [0] * len(KIND_ORDER)),
+                          "score": round(now_score, 3), "velocity": round(now_score - before_score, 3)}
+                if minutes <= _ACTORS_UP_TO_MINUTES:
+                    window["unique_actors"] = (len(set().union(*(b.data.authors for b in buckets))) if tracked
+                                               else 1 if dim == "author" else None)
+                windows[name] = window
         return {
             "dimension": dim,
             "key": key,
-            "minute": format_time_ms(minute),
+            "minute": minute_text,
             "revision": bucket.revision if bucket is not None else 0,
             "counts": counts,
             "score": round(minute_score, 3),
             "velocity": round(minute_score - (self.score(previous.data.counts) if previous else 0.0), 3),
             "unique_actors": actors,
             "unique_actors_capped": actors is not None and actors >= MAX_AUTHORS,
-            "sentiment": dict(zip(("negative", "neutral", "positive"), data.sentiment, strict=True)),
+            "sentiment": {"negative": data.sentiment[0], "neutral": data.sentiment[1],
+                          "positive": data.sentiment[2]},
             "platforms": {key: counts["total"]} if dim == "platform" else dict(sorted(data.platforms.items())),
             "windows": windows,
-            "emitted_at": format_time_ms(emitted_at_ms),
+            "emitted_at": self._emitted[1],
         }
 
 

@@ -17,11 +17,11 @@ ClickHouse, which counts every unique event whenever it arrives).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from streams.windows.contributions import MINUTE_MS, Contribution, PackRow
+from streams.windows.contributions import MINUTE_MS, Contribution
 
 BucketKey = tuple[str, str, int]  # dimension, key, minute start (epoch ms)
 
@@ -34,14 +34,18 @@ def minute_floor(ms: int) -> int:
 class MinuteBucket:
     data: Contribution
     applied: dict[int, int] = field(default_factory=dict)  # source partition -> newest pack offset merged
-    revision: int = 0  # how many times it was emitted to social.engagement
+    # Packs merged so far: what social.engagement reports as `revision`. It grows with every merge,
+    # so a re-emitted minute always carries a higher one, and it changes only with the data: an
+    # emission needs no state write of its own.
+    revision: int = 1
 
     def to_list(self) -> list[Any]:
         return [self.data.to_wire(), [[p, o] for p, o in self.applied.items()], self.revision]
 
     @classmethod
     def from_list(cls, data: list[Any]) -> MinuteBucket:
-        return cls(Contribution.from_wire(data[0]), {int(p): int(o) for p, o in data[1]}, int(data[2]))
+        # max: buckets persisted before revisions counted merges started at 0.
+        return cls(Contribution.from_wire(data[0]), {int(p): int(o) for p, o in data[1]}, max(1, int(data[2])))
 
 
 @dataclass
@@ -80,9 +84,11 @@ class WindowPartition:
         return minute_floor(wm - self.grace_ms) if wm else 0
 
     # ------------------------------------------------------------------ input
-    def apply(self, source: int, offset: int, clocks: dict[int, int], rows: Iterable[PackRow],
+    def apply(self, source: int, offset: int, clocks: dict[int, int], rows: Iterable[Sequence[Any]],
               now_ms: int) -> tuple[list[BucketKey], int]:
-        """Merge one source pack's rows. Returns (buckets changed, late events not merged)."""
+        """Merge one source pack's rows, as they came off the wire (`[dim, key, minute,
+        Contribution.to_wire()]`, freshly decoded: adopted, not copied). Returns (buckets changed,
+        late events not merged). Decoding happens here, only for rows that are merged."""
         if not self.started_ms:
             self.started_ms = now_ms
         final_before = self.final_before(now_ms)  # before this pack's own clocks count
@@ -95,23 +101,26 @@ class WindowPartition:
                 clock.seen_ms = now_ms
         touched: list[BucketKey] = []
         late = 0
-        for dim, key, minute, contribution in rows:
-            per_key = self.buckets.get((dim, key))
+        from_wire = Contribution.from_wire
+        buckets = self.buckets
+        for dim, key, minute, wire in rows:
+            per_key = buckets.get((dim, key))
             bucket = per_key.get(minute) if per_key is not None else None
             if bucket is not None and bucket.applied.get(source, -1) >= offset:
                 continue  # this pack was merged before (redelivery)
             if minute < final_before:
-                late += contribution.total
+                late += sum(wire[0])
                 continue
             if bucket is None:
                 if per_key is None:
-                    per_key = self.buckets[(dim, key)] = {}
+                    per_key = buckets[(dim, key)] = {}
                 # Most buckets get one contribution: it becomes the bucket (rows are never shared).
-                bucket = per_key[minute] = MinuteBucket(contribution)
+                bucket = per_key[minute] = MinuteBucket(from_wire(wire), {source: offset}, 1)
                 self.by_minute.setdefault(minute, set()).add((dim, key))
             else:
-                bucket.data.add(contribution)
-            bucket.applied[source] = offset
+                bucket.data.add(from_wire(wire))
+                bucket.applied[source] = offset
+                bucket.revision += 1
             bk = (dim, key, minute)
             self.changed.add(bk)
             touched.append(bk)
@@ -135,10 +144,6 @@ class WindowPartition:
         """Buckets to (re-)emit to social.engagement: newly closed minutes and late revisions."""
         out = sorted(self._to_emit, key=lambda bk: bk[2])
         self._to_emit = set()
-        for dim, key, minute in out:
-            bucket = self.buckets[(dim, key)][minute]
-            bucket.revision += 1
-            self.changed.add((dim, key, minute))
         return out
 
     def prune(self) -> None:

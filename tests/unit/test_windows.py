@@ -9,7 +9,7 @@ from streams.windows.contributions import (
     MINUTE_MS,
     Contribution,
     contribution_messages,
-    decode_rows,
+    group_fresh_packs,
     pack_contributions,
 )
 from streams.windows.records import EngagementRecords
@@ -54,7 +54,7 @@ def test_every_windows_partition_hears_of_every_pack() -> None:
     messages = contribution_messages(packs, MEASURES, 3, lambda key: len(key) % 3)
     for q, entries in messages.items():
         assert [(s, o, c) for s, o, c, _ in entries] == [(0, 10, {"0": T0}), (1, 7, {"1": T0 + 5})], q
-    rows = [r for entries in messages.values() for r in decode_rows(entries[0][3])]
+    rows = [r for entries in messages.values() for r in entries[0][3]]
     assert {(d, k) for d, k, _, _ in rows} == {("platform", "x"), ("author", "u1"), ("post", "p1")}
 
 
@@ -64,8 +64,7 @@ def partition(grace_ms: int = 2 * MINUTE_MS, sources: int = 1, raws: int = 1) ->
 
 def apply(part: WindowPartition, events: list[CanonicalEvent], offset: int, clock: int, source: int = 0,
           now: int = 0) -> int:
-    rows = [(d, k, m, Contribution.from_wire(orjson.loads(orjson.dumps(c.to_wire()))))
-            for d, k, m, c in pack_contributions(events, MEASURES)]
+    rows = orjson.loads(orjson.dumps([[d, k, m, c.to_wire()] for d, k, m, c in pack_contributions(events, MEASURES)]))
     return part.apply(source, offset, {0: clock}, rows, now)[1]
 
 
@@ -91,11 +90,26 @@ def test_watermark_waits_for_every_source_then_closes_and_drops_only_beyond_grac
     # Beyond it (minute T0 is final once the watermark passed T0 + 1 min + grace): counted as late.
     assert apply(part, [ev(4, t=T0)], 2, clock=T0 + 4 * MINUTE_MS, source=1, now=3_000) == 3
     bucket = part.bucket("post", "p1", T0)
-    assert bucket is not None and bucket.data.total == 2 and bucket.revision == 1
+    assert bucket is not None and bucket.data.total == 2 and bucket.revision == 2  # two packs merged
     # A source silent for longer than the idle time stops holding the watermark back.
     later = 3_000 + part.idle_ms + 1
     apply(part, [], 1, clock=T0 + 10 * MINUTE_MS, source=0, now=later)
     assert part.watermark(later) == T0 + 10 * MINUTE_MS
+
+
+def test_a_late_merge_re_emits_the_minute_with_a_higher_revision_and_emitting_writes_no_state() -> None:
+    part = partition()
+    apply(part, [ev(1)], 0, clock=T0 + 2 * MINUTE_MS)
+    part.changed.clear()  # persisted
+    part.close(1_000)
+    assert ("post", "p1", T0) in part.take_emissions()
+    assert not part.changed  # the emission itself changed nothing to persist
+    first = part.bucket("post", "p1", T0)
+    assert first is not None
+    emitted = first.revision
+    apply(part, [ev(2)], 1, clock=T0 + 2 * MINUTE_MS)  # late, within the grace period
+    assert ("post", "p1", T0) in part.changed and ("post", "p1", T0) in part.take_emissions()
+    assert first.revision > emitted and first.data.total == 2
 
 
 def test_engagement_record_sums_sliding_windows_and_velocity() -> None:
@@ -173,3 +187,29 @@ def test_merging_packs_into_a_bucket_adds_every_field() -> None:
     assert data.authors == {"a": 2, "b": 1} and data.posts == {"e1": 2, "e2": 1}
     assert data.sentiment == [1, 1, 0] and data.samples == ["one #x", "two #x"]
     assert data.measures[[r.name for r in DEFAULT_CONFIG.rules].index("volume_spike")] == 2.0
+
+
+def test_fresh_packs_of_a_partition_are_grouped_and_a_recorded_pack_goes_alone() -> None:
+    p = [(0, 10, {0: T0}, [ev(1)]), (1, 4, {0: T0 + 5}, [ev(2)]), (0, 11, {0: T0 + 9, 1: T0}, [ev(3)]),
+         (0, 12, {0: T0 + 1}, [ev(4)]), (0, 13, {0: T0 + 20}, [ev(5)]), (0, 14, {0: T0 + 30}, [ev(6)])]
+    fresh = [True, True, True, False, True, True]  # pack 12 was recorded by an earlier delivery
+    groups = group_fresh_packs(p, fresh)
+    shape = [(s, o, c, [e.id for e in evs]) for s, o, c, evs in groups]
+    assert shape == [(0, 11, {0: T0 + 9, 1: T0}, ["e1", "e3"]), (0, 12, {0: T0 + 1}, ["e4"]),
+                     (1, 4, {0: T0 + 5}, ["e2"]), (0, 14, {0: T0 + 30}, ["e5", "e6"])]
+
+
+def test_a_redelivery_that_cuts_groups_differently_still_merges_each_pack_once() -> None:
+    # First delivery: packs 0..3 of partition 0 sent as one group, merged, then a crash before the
+    # ack. The redelivery has records for 0..3 (fresh=False) and two new packs 4, 5 (grouped).
+    packs = [(0, i, {0: T0 + i}, [ev(i, actor=f"a{i}")]) for i in range(6)]
+    part = partition()
+    for s, o, c, evs in group_fresh_packs(packs[:4], [True] * 4):
+        rows = orjson.loads(orjson.dumps([[d, k, m, x.to_wire()] for d, k, m, x in pack_contributions(evs, MEASURES)]))
+        part.apply(s, o, c, rows, 0)
+    for s, o, c, evs in group_fresh_packs(packs, [False] * 4 + [True] * 2):
+        rows = orjson.loads(orjson.dumps([[d, k, m, x.to_wire()] for d, k, m, x in pack_contributions(evs, MEASURES)]))
+        part.apply(s, o, c, rows, 0)
+    bucket = part.bucket("post", "p1", T0)
+    assert bucket is not None and bucket.data.total == 6
+    assert sum(b.data.total for b in part.buckets[("author", "a4")].values()) == 1
