@@ -114,7 +114,12 @@ def infer_interval(starts: list[int], name: str) -> int:
 
 def backtest_rule(rule_name: str, config: Path | None, key: str | None, sensitivity: float | None,
                   min_volume: float | None, cooldown: int | None) -> RuleConfig:
-    """The rule with its default configuration, or the file's, plus command-line settings."""
+    """The rule with its default configuration, or the file's, plus command-line settings.
+
+    The options mean the same on any interval: `--cooldown` sets the hourly cooldown too (an hourly
+    series would otherwise use `hourly_cooldown_intervals`); `--sensitivity` is still multiplied by
+    `hourly_sensitivity_factor` there; `--min-volume` has no hourly twin.
+    """
     try:
         detector_config = load_detector_config(config)
     except ValueError as exc:
@@ -125,8 +130,8 @@ def backtest_rule(rule_name: str, config: Path | None, key: str | None, sensitiv
         changes["sensitivity"] = sensitivity
     if min_volume is not None:
         changes["min_volume"] = min_volume
-    if cooldown is not None:
-        changes["cooldown_intervals"] = cooldown
+    if cooldown is not None:      # intervals of the series given, whatever their length: both settings
+        changes["cooldown_intervals"] = changes["hourly_cooldown_intervals"] = cooldown
     return dataclasses.replace(rule, **changes) if changes else rule
 
 

@@ -8,7 +8,8 @@ Measures, per dataset and detector, what an on-call person feels:
 * delay — intervals from the labeled onset to the first alert, over detected spikes (median, p90);
 * precision — alerts inside an episode (or its tail) / all alerts.
 
-Baselines get the rule's min_volume, cooldown and resolve settings and the same hysteresis; each
+Baselines get the rule's min_volume, cooldown and resolve settings as the detector runs them at the
+series' interval (`at_interval`: the hourly cooldown on hourly series) and the same hysteresis; each
 one's threshold is picked on a separately seeded tuning set of the same kind: the highest recall
 with at most `FALSE_ALERT_BUDGET` false alerts per key per day (else the fewest false alerts).
 """

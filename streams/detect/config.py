@@ -61,6 +61,7 @@ class RuleConfig:
     hourly_halflife_intervals: float = 3.0     # the level follows the daily curve (60 h would flatten it)
     hourly_daily_halflife_days: float = 2.0    # the profile carries the rhythm there: learn it in days, not weeks
     hourly_dispersion_halflife_intervals: float = 72.0   # 3 days: a young key's guesswork is soon forgotten
+    hourly_cooldown_intervals: int = 1         # an hour of quiet after a resolve (30 would be 30 hours)
 
     def at_interval(self, interval_ms: int) -> RuleConfig:
         """The settings the detector uses on a series of `interval_ms` intervals (hourly ones from an hour on)."""
@@ -69,7 +70,8 @@ class RuleConfig:
         return dataclasses.replace(
             self, sensitivity=self.sensitivity * self.hourly_sensitivity_factor,
             halflife_intervals=self.hourly_halflife_intervals, daily_halflife_days=self.hourly_daily_halflife_days,
-            dispersion_halflife_intervals=self.hourly_dispersion_halflife_intervals)
+            dispersion_halflife_intervals=self.hourly_dispersion_halflife_intervals,
+            cooldown_intervals=self.hourly_cooldown_intervals)
 
     def weight(self, kind: str) -> float:
         """How much one event of `kind` counts for this rule (0 when it does not count)."""
@@ -222,6 +224,7 @@ _RANGES: Final[dict[str, tuple[float, float, bool]]] = {
     "warning_lift": (1.0, 1e9, False), "critical_lift": (1.0, 1e9, False),
     "hourly_sensitivity_factor": (0.0, 100.0, True), "hourly_halflife_intervals": (0.0, 1e6, True),
     "hourly_daily_halflife_days": (0.0, 1e4, True), "hourly_dispersion_halflife_intervals": (0.0, 1e7, True),
+    "hourly_cooldown_intervals": (0, 1_000_000, False),
 }
 
 

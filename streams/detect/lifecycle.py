@@ -45,6 +45,7 @@ class AlertLifecycle:
                  "resolve_intervals", "resolve_score", "warning_lift")
 
     def __init__(self, rule: RuleConfig, interval_ms: int = 60_000) -> None:
+        rule = rule.at_interval(interval_ms)      # hourly series: the rule's hourly cooldown
         self.name = rule.name
         self.interval_ms = interval_ms
         self.open_score = rule.open_score

@@ -95,6 +95,35 @@ def test_options_change_the_detector(tmp_path: Path) -> None:
     assert alerts[480:500].count("1") >= 1                                 # no cooldown: the second one alerts
 
 
+def test_cooldown_counts_intervals_of_the_series_given_on_an_hourly_series_too(tmp_path: Path) -> None:
+    hourly = [100.0 + 50 * ((i % 24) in range(9, 18)) for i in range(24 * 14)]
+    hourly[300] = hourly[306] = 900.0                                      # two spikes six hours apart
+    text = series_csv(hourly, timedelta(hours=1))
+
+    def alerts(*args: str) -> list[int]:
+        return [i for i, r in enumerate(run(tmp_path, text, *args)) if r["alert"] == "1"]
+
+    assert alerts() == [300, 306]                           # hourly default: an hour of quiet after a resolve
+    assert alerts("--cooldown", "30") == [300]              # 30 intervals = 30 hours: the second one is quiet
+    assert alerts("--cooldown", "2") == [300, 306]
+    config = tmp_path / "detector.toml"
+    config.write_text("[rules.volume_spike]\nhourly_cooldown_intervals = 12\n")
+    assert alerts("--config", str(config)) == [300]
+    assert alerts("--config", str(config), "--cooldown", "1") == [300, 306]   # the option wins over the file
+
+
+def test_backtest_options_set_the_hourly_twins() -> None:
+    from pulse.backtest import backtest_rule
+    from streams.detect.config import HOUR_MS
+
+    default = backtest_rule("volume_spike", None, None, None, None, None)
+    rule = backtest_rule("volume_spike", None, None, 3.0, 50.0, 7)
+    for interval in (60_000, HOUR_MS):
+        effective = rule.at_interval(interval)
+        assert (effective.cooldown_intervals, effective.min_volume) == (7, 50.0)
+        assert effective.sensitivity == 3.0 * default.at_interval(interval).sensitivity / default.sensitivity
+
+
 def test_output_file(tmp_path: Path) -> None:
     source, target = tmp_path / "in.csv", tmp_path / "out.csv"
     source.write_text(series_csv(spiky()))

@@ -81,10 +81,14 @@ def test_hourly_settings_apply_from_an_hour_on_and_compose_with_the_sensitivity(
     for interval in (HOUR_MS, 86_400_000):
         hourly = rule.at_interval(interval)
         assert hourly.sensitivity == rule.sensitivity * rule.hourly_sensitivity_factor
-        assert (hourly.halflife_intervals, hourly.daily_halflife_days, hourly.dispersion_halflife_intervals) == (
-            rule.hourly_halflife_intervals, rule.hourly_daily_halflife_days, rule.hourly_dispersion_halflife_intervals)
-        assert (hourly.min_volume, hourly.cooldown_intervals, hourly.open_score) == (
-            rule.min_volume, rule.cooldown_intervals, rule.open_score)
+        assert (hourly.halflife_intervals, hourly.daily_halflife_days, hourly.dispersion_halflife_intervals,
+                hourly.cooldown_intervals) == (
+            rule.hourly_halflife_intervals, rule.hourly_daily_halflife_days, rule.hourly_dispersion_halflife_intervals,
+            rule.hourly_cooldown_intervals)
+        assert (hourly.min_volume, hourly.open_score, hourly.resolve_intervals) == (
+            rule.min_volume, rule.open_score, rule.resolve_intervals)
+    # 30 intervals of quiet are 30 minutes live, 30 hours on hourly data: an hour there.
+    assert (rule.cooldown_intervals, rule.at_interval(HOUR_MS).cooldown_intervals) == (30, 1)
     # `pulse backtest --sensitivity 0.5` replaces the sensitivity: an hourly series still gets it, scaled.
     assert dataclasses.replace(rule, sensitivity=0.5).at_interval(HOUR_MS).sensitivity == (
         0.5 * rule.hourly_sensitivity_factor)
@@ -92,13 +96,16 @@ def test_hourly_settings_apply_from_an_hour_on_and_compose_with_the_sensitivity(
 [rules.volume_spike]
 hourly_sensitivity_factor = 1.0
 hourly_halflife_intervals = 12
+hourly_cooldown_intervals = 6
 
 [overrides.volume_spike]
-acme = { hourly_daily_halflife_days = 5 }
+acme = { hourly_daily_halflife_days = 5, hourly_cooldown_intervals = 0 }
 """))
     hourly = config.rule("volume_spike").at_interval(HOUR_MS)
-    assert (hourly.sensitivity, hourly.halflife_intervals) == (rule.sensitivity, 12.0)
-    assert config.for_key("volume_spike", "acme").at_interval(HOUR_MS).daily_halflife_days == 5.0
+    assert (hourly.sensitivity, hourly.halflife_intervals, hourly.cooldown_intervals) == (rule.sensitivity, 12.0, 6)
+    assert isinstance(hourly.cooldown_intervals, int)
+    acme = config.for_key("volume_spike", "acme").at_interval(HOUR_MS)
+    assert (acme.daily_halflife_days, acme.cooldown_intervals) == (5.0, 0)
 
 
 @pytest.mark.parametrize(("text", "names"), [
@@ -111,6 +118,9 @@ acme = { hourly_daily_halflife_days = 5 }
     ("[rules.volume_spike]\nhourly_sensitivity_factor = 0\n", "rules.volume_spike.hourly_sensitivity_factor"),
     ("[overrides.volume_spike]\nacme = { hourly_halflife_intervals = -3 }\n",
      "overrides.volume_spike.acme.hourly_halflife_intervals"),
+    ("[rules.volume_spike]\nhourly_cooldown_intervals = -1\n", "rules.volume_spike.hourly_cooldown_intervals"),
+    ("[overrides.volume_spike]\nacme = { hourly_cooldown_intervals = 1.5 }\n",
+     "overrides.volume_spike.acme.hourly_cooldown_intervals"),
     ("[rules.volume_spike]\ndimensions = []\n", "rules.volume_spike.dimensions"),
     ("[rules.volume_spike]\nkind_weights = { like = -1 }\n", "rules.volume_spike.kind_weights.like"),
     ("[rules.spam]\nsensitivity = 1\n", "rules.spam"),

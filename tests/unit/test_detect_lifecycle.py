@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from streams.detect.config import DEFAULT_CONFIG
+from streams.detect.config import DEFAULT_CONFIG, RuleConfig
 from streams.detect.detector import Assessment, SpikeDetector
 from streams.detect.lifecycle import AlertLifecycle, Transition, alert_id
 from streams.detect.series import run_series
@@ -131,3 +131,29 @@ def test_series_runs_the_stream_sequence() -> None:
     assert result.alerts == alerts
     assert [i for i, x in enumerate(alerts) if x] and all(
         any(s <= i < s + 10 for s in (100, 200, 300)) for i, x in enumerate(alerts) if x)
+
+
+def first_reopen_after_a_resolve(rule: RuleConfig, interval_ms: int) -> int:
+    """Intervals from the resolving one to the first that may open again."""
+    lc = AlertLifecycle(rule, interval_ms)
+    st = SpikeDetector(rule, interval_ms).new_state(T0)
+    hot = Assessment(T0, 500.0, 10.0, 0.99)
+    assert lc.on_assessment(st, "brand", "acme", hot) is not None
+    for i in range(1, 4):
+        resolved = lc.on_interval_closed(st, "brand", "acme", Assessment(T0 + i * interval_ms, 10.0, 10.0, 0.1))
+    assert resolved is not None and resolved.status == "resolved"
+    for gap in range(1, 100):
+        if lc.on_assessment(st, "brand", "acme", Assessment(T0 + (3 + gap) * interval_ms, 500.0, 10.0, 0.99)):
+            return gap
+    raise AssertionError("never reopened")
+
+
+def test_the_cooldown_of_an_hourly_series_is_the_hourly_one() -> None:
+    hour = 3_600_000
+    assert (RULE.cooldown_intervals, RULE.hourly_cooldown_intervals) == (30, 1)
+    assert first_reopen_after_a_resolve(RULE, MINUTE) == 31                # 30 quiet minutes
+    assert first_reopen_after_a_resolve(RULE, hour) == 2                   # one quiet hour, not 30
+    assert first_reopen_after_a_resolve(RULE, 86_400_000) == 2
+    slow = dataclasses.replace(RULE, hourly_cooldown_intervals=5)
+    assert first_reopen_after_a_resolve(slow, hour) == 6
+    assert first_reopen_after_a_resolve(slow, MINUTE) == 31                # minutes never use it

@@ -9,7 +9,7 @@ import pytest
 
 from pulse.quality.__main__ import main
 from pulse.quality.baselines import BASELINES, episode_alerts, rolling_zscore
-from pulse.quality.evaluate import TAIL_MS, Score, score_alerts
+from pulse.quality.evaluate import TAIL_MS, Score, _baseline_alerts, ours, score_alerts
 from pulse.quality.labeled import LabeledSeries, synthetic_series
 
 MINUTE = 60_000
@@ -60,6 +60,19 @@ def test_baselines_are_online_and_alert_once_per_episode() -> None:
     alerts = episode_alerts(values, z, 8.0, min_volume=10, cooldown=30)
     assert list(np.flatnonzero(alerts)) == [2000]
     assert not episode_alerts(values, z, 8.0, min_volume=100, cooldown=30).any()
+
+
+def test_baselines_get_the_cooldown_the_detector_runs_with_on_hourly_series() -> None:
+    rng = np.random.default_rng(5)
+    values = rng.poisson(100, 400).astype(np.float64)
+    values[[300, 306]] = 900.0                  # two spikes six intervals apart
+    for interval, expected in ((MINUTE, [300]), (60 * MINUTE, [300, 306])):   # cooldown 30 vs the hourly 1
+        series = LabeledSeries("t/k", "volume_spike", interval, np.arange(400, dtype=np.int64) * interval,
+                               values, ((300, 301), (306, 307)), 0)
+        baseline = BASELINES[0]
+        z = baseline.statistic(values, interval)
+        assert list(np.flatnonzero(_baseline_alerts(baseline, series, z, 6.0))) == expected, interval
+        assert [i for i, a in enumerate(ours(series)) if a] == expected, interval
 
 
 def test_quick_report_runs_and_compares_every_detector(capsys: pytest.CaptureFixture[str]) -> None:
