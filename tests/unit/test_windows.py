@@ -8,9 +8,11 @@ from streams.windows.alerting import AlertEngine, rule_measures
 from streams.windows.contributions import (
     MINUTE_MS,
     Contribution,
+    RuleMeasure,
+    WireRow,
     contribution_messages,
     group_fresh_packs,
-    pack_contributions,
+    pack_rows,
 )
 from streams.windows.records import EngagementRecords
 from streams.windows.state import MinuteBucket, WindowPartition
@@ -24,6 +26,16 @@ def ev(i: int, kind: str = "like", t: int = T0, actor: str = "u1", target: str =
     e = CanonicalEvent("x", f"e{i}", kind, t, actor, target_id="" if kind == "post" else target, text=text)
     e.hashtags, e.brands, e.sentiment = list(hashtags), list(brands), sentiment
     return e
+
+
+def pack_contributions(events: list[CanonicalEvent], measures: list[RuleMeasure]) -> list[
+        tuple[str, str, int, Contribution]]:
+    """The rows as the windows stage sees them: through JSON, as Contributions."""
+    return [(d, k, m, Contribution.from_wire(w)) for d, k, m, w in wire(pack_rows(events, measures))]
+
+
+def wire(rows: list[WireRow]) -> list[WireRow]:
+    return [(d, k, m, w) for d, k, m, w in orjson.loads(orjson.dumps(rows))]
 
 
 def rows_of(events: list[CanonicalEvent]) -> dict[tuple[str, str, int], Contribution]:
@@ -64,7 +76,7 @@ def partition(grace_ms: int = 2 * MINUTE_MS, sources: int = 1, raws: int = 1) ->
 
 def apply(part: WindowPartition, events: list[CanonicalEvent], offset: int, clock: int, source: int = 0,
           now: int = 0) -> int:
-    rows = orjson.loads(orjson.dumps([[d, k, m, c.to_wire()] for d, k, m, c in pack_contributions(events, MEASURES)]))
+    rows = wire(pack_rows(events, MEASURES))
     return part.apply(source, offset, {0: clock}, rows, now)[1]
 
 
@@ -205,11 +217,23 @@ def test_a_redelivery_that_cuts_groups_differently_still_merges_each_pack_once()
     packs = [(0, i, {0: T0 + i}, [ev(i, actor=f"a{i}")]) for i in range(6)]
     part = partition()
     for s, o, c, evs in group_fresh_packs(packs[:4], [True] * 4):
-        rows = orjson.loads(orjson.dumps([[d, k, m, x.to_wire()] for d, k, m, x in pack_contributions(evs, MEASURES)]))
+        rows = wire(pack_rows(evs, MEASURES))
         part.apply(s, o, c, rows, 0)
     for s, o, c, evs in group_fresh_packs(packs, [False] * 4 + [True] * 2):
-        rows = orjson.loads(orjson.dumps([[d, k, m, x.to_wire()] for d, k, m, x in pack_contributions(evs, MEASURES)]))
+        rows = wire(pack_rows(evs, MEASURES))
         part.apply(s, o, c, rows, 0)
     bucket = part.bucket("post", "p1", T0)
     assert bucket is not None and bucket.data.total == 6
     assert sum(b.data.total for b in part.buckets[("author", "a4")].values()) == 1
+
+
+def test_rows_of_untracked_dimensions_share_empty_fields_that_stay_empty() -> None:
+    from streams.windows import contributions
+
+    events = [ev(i, kind, actor=f"a{i % 3}", text="great #x" if kind == "comment" else "", hashtags=("x",),
+                 brands=("acme",)) for i, kind in enumerate(["post", "comment", "like", "share", "comment"] * 4)]
+    rows = pack_rows(events, MEASURES)
+    assert contributions._NO_MAP == {} and contributions._NO_LIST == []
+    by_dim = {d: w for d, _, _, w in rows}
+    assert by_dim["author"][1] is contributions._NO_MAP and by_dim["hashtag"][1] is not contributions._NO_MAP
+    assert sum(by_dim["platform"][0]) == len(events) and len(by_dim["platform"]) == 3
