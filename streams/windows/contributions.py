@@ -34,11 +34,6 @@ class RuleMeasure:
     weights: dict[str, float]
     sentiment_max: float = 1.0
 
-    def value(self, event: CanonicalEvent) -> float:
-        if event.sentiment > self.sentiment_max:
-            return 0.0
-        return self.weights.get(event.kind, 0.0)
-
 
 @dataclass(slots=True)
 class Contribution:
@@ -107,19 +102,6 @@ def _merge_bounded(into: dict[str, int], other: dict[str, int], bound: int) -> N
             into[k] = n
 
 
-def event_dimensions(event: CanonicalEvent) -> list[tuple[str, str]]:
-    """The (dimension, key) pairs one event counts under — the same as ClickHouse's
-    engagement_by_minute: its platform, its author, its post (own id for a post, else the post
-    acted on), each hashtag and each brand."""
-    dims = [("platform", event.platform), ("author", event.actor_id)]
-    post = event.post_key
-    if post:
-        dims.append(("post", post))
-    dims.extend(("hashtag", h) for h in event.hashtags if h)
-    dims.extend(("brand", b) for b in event.brands if b)
-    return dims
-
-
 WireRow = tuple[str, str, int, list[Any]]  # dimension, key, minute start (epoch ms), Contribution.to_wire()
 # Shared by the rows of dimensions that never fill them (authors, platforms): nothing writes to them.
 _NO_MAP: Final[dict[str, int]] = {}
@@ -138,23 +120,37 @@ def pack_rows(events: Iterable[CanonicalEvent], measures: Sequence[RuleMeasure])
     """
     rows: dict[tuple[str, str, int], list[Any]] = {}
     n_rules = len(measures)
-    rules_of = {dim: [i for i, m in enumerate(measures) if dim in m.dimensions] for dim in DIMENSIONS}
+    # Per dimension, once: (indices of the rules that watch it, tracks actors/posts/samples).
+    shape = {dim: ([i for i, m in enumerate(measures) if dim in m.dimensions], dim in _TRACKED) for dim in DIMENSIONS}
+    rule_weights = [(m.weights, m.sentiment_max) for m in measures]
     n_kinds = len(KIND_ORDER)
     for ev in events:
         occurred = ev.occurred_at_ms
         minute = occurred - occurred % MINUTE_MS
-        kind_index = KIND_INDEX[ev.kind]
+        kind = ev.kind
+        kind_index = KIND_INDEX[kind]
         text = ev.text
         sentiment = ev.sentiment
         mood = 0 if sentiment <= NEGATIVE_AT_MOST else 2 if sentiment >= POSITIVE_AT_LEAST else 1
         actor = ev.actor_id
         platform = ev.platform
         post = ev.post_key
-        values = [m.value(ev) for m in measures] if n_rules else ()
-        for dim, key in event_dimensions(ev):
+        values = [w.get(kind, 0.0) if sentiment <= most else 0.0 for w, most in rule_weights]
+        # The (dimension, key) pairs the event counts under, as in ClickHouse's engagement_by_minute:
+        # its platform, its author, its post (own id for a post, else the post acted on), each
+        # hashtag and each brand.
+        dims = [("platform", platform), ("author", actor)]
+        if post:
+            dims.append(("post", post))
+        for tag in ev.hashtags:
+            if tag:
+                dims.append(("hashtag", tag))
+        for brand in ev.brands:
+            if brand:
+                dims.append(("brand", brand))
+        for dim, key in dims:
             row = rows.get((dim, key, minute))
-            ruled = rules_of[dim]
-            tracked = dim in _TRACKED
+            ruled, tracked = shape[dim]
             if row is None:
                 measures_field = [0.0] * n_rules if ruled else _NO_LIST
                 if tracked:
