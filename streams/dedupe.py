@@ -71,11 +71,9 @@ class DedupeState:
         newest = max(self.last_offset, max(self._open, default=-1))
         return range(newest + 1, offset)
 
-    def open_pack(self, offset: int) -> bool:
-        """Start processing the pack at `offset`, so it leaves a record even if it adds nothing.
-        True when the pack is fresh: no earlier delivery recorded it."""
+    def open_pack(self, offset: int) -> None:
+        """Start processing the pack at `offset`, so it leaves a record even if it adds nothing."""
         self._open.setdefault(offset, PackRecord())
-        return offset not in self._records
 
     def admit(self, event: CanonicalEvent, offset: int) -> bool:
         """True when `event` is new (first copy of its key); records it under the pack at `offset`."""

@@ -1,9 +1,9 @@
 """social.keyed → dedupe → enrich → ClickHouse `events_local` and `social.events`.
 
-Per slice of packs: decide and enrich (state in memory), persist the dedupe records to the
-table's changelog, send the slice's contributions to the windows stage, then — overlapped with
-deciding the next slice — insert into ClickHouse (retrying until acknowledged), produce to
-social.events, and only then ack the packs. A crash anywhere before the ack replays the packs;
+Per slice of packs: decide and enrich (state in memory), send the slice's contributions to the
+windows stage, then — overlapped with deciding the next slice — insert into ClickHouse (retrying
+until acknowledged), produce to social.events, persist the dedupe records to the table's
+changelog, and only then ack the packs. A crash anywhere before the ack replays the packs;
 `DedupeState` re-emits exactly the events those packs emitted, ClickHouse collapses the repeated
 rows, and the windows stage skips contributions it has merged.
 """
@@ -36,7 +36,7 @@ from streams.kafka_batch import BatchSender, Record
 from streams.routing import partition_for_bytes, partition_for_key, unpack
 from streams.settings import Settings
 from streams.windows.alerting import rule_measures
-from streams.windows.contributions import SourcePack, contribution_messages, group_fresh_packs
+from streams.windows.contributions import SourcePack, contribution_messages
 
 log = logging.getLogger(__name__)
 
@@ -149,10 +149,9 @@ def register_store(app: faust.App, settings: Settings) -> None:
                           events_partitions: int, contribution_partitions: int,
                           previous: asyncio.Future[None] | None) -> asyncio.Future[None]:
         """Decide the slice and send its contributions; returns the task that makes the rest durable
-        (ClickHouse, social.events) and then acks the slice."""
+        (ClickHouse, social.events, changelog) and then acks the slice."""
         new: list[CanonicalEvent] = []
         source_packs: list[SourcePack] = []
-        fresh: list[bool] = []
         touched: dict[int, DedupeState] = {}
         duplicates = 0
         decide_started = time.perf_counter()
@@ -167,7 +166,7 @@ def register_store(app: faust.App, settings: Settings) -> None:
                             msg.partition, missing.start, missing.stop - 1)
                 packs = [*await gaps.read(msg.partition, missing.start, missing.stop), *packs]
             for offset, value in packs:
-                fresh.append(state.open_pack(offset))
+                state.open_pack(offset)
                 pack_new: list[CanonicalEvent] = []
                 clocks, events = unpack(value)
                 for ev in events:
@@ -179,23 +178,17 @@ def register_store(app: faust.App, settings: Settings) -> None:
                     pack_new.append(ev)
                 new.extend(pack_new)
                 source_packs.append((msg.partition, offset, clocks, pack_new))
-        # The slice's dedupe records are made durable before anything else leaves: a redelivered
-        # pack re-emits what its record says, and a pack with a record is never grouped with
-        # others for the windows stage (group_fresh_packs), so the windows never see a group
-        # that a redelivery would cut differently.
+        # The slice's dedupe records, taken before the next slice opens packs; flushed by `finish`.
+        # (Durable before the outputs is fine: a redelivered pack re-emits what its record says.)
         for partition, state in touched.items():
             for offset, record in state.close_batch().items():
                 changelog.put(partition, f"{partition}:{offset}", record.to_json())
             for offset in state.expire():
                 changelog.delete(partition, f"{partition}:{offset}")
         decided = time.perf_counter()
-        await changelog.flush()
-        recorded = time.perf_counter()
-        # What the packs add to each (dimension, key, minute), for the windows stage, aggregated
-        # over consecutive fresh packs of a partition. Windows skip rows of a (partition, offset)
-        # they merged before.
-        contributions = contribution_messages(group_fresh_packs(source_packs, fresh), measures,
-                                              contribution_partitions,
+        # What the packs add to each (dimension, key, minute), for the windows stage. A redelivered
+        # pack sends the same rows under the same (partition, offset): windows skip them.
+        contributions = contribution_messages(source_packs, measures, contribution_partitions,
                                               lambda key: partition_for_key(key, contribution_partitions))
         await sender.send_all(names.contributions, [(q, None, orjson.dumps(v)) for q, v in contributions.items()])
         if previous is not None:
@@ -209,9 +202,11 @@ def register_store(app: faust.App, settings: Settings) -> None:
                 insert = asyncio.ensure_future(writer.insert_columns(EVENT_COLUMNS, event_columns(new, now_ms)))
                 await sender.send_all(names.events, event_records(new, events_partitions, now_ms))
                 await insert
-            log.debug("store slice: %d packs, %d new events, decided in %.3fs, records %.3fs, contributions "
-                      "%.3fs, stored %.3fs", len(batch), len(new), decided - decide_started, recorded - decided,
-                      started - recorded, time.perf_counter() - started)
+            stored = time.perf_counter()
+            await changelog.flush()
+            log.debug("store slice: %d packs, %d new events, decided in %.3fs, contributions %.3fs, "
+                      "stored %.3fs, changelog %.3fs", len(batch), len(new), decided - decide_started,
+                      started - decided, stored - started, time.perf_counter() - stored)
             metrics.DUPLICATES.inc(duplicates)
             metrics.EVENTS_STORED.inc(len(new))
             observe_faust_batch("store", app.consumer, batch)

@@ -1,6 +1,6 @@
-"""Unique events → what they add to each (dimension, key, minute), aggregated inside a group of packs.
+"""Unique events → what they add to each (dimension, key, minute), aggregated inside one pack.
 
-Pure. The store stage calls `pack_rows` once per group of packs of unique events; the windows
+Pure. The store stage calls `pack_rows` once per pack of unique events; the windows
 stage merges the rows into its minute buckets. Aggregating here means the windows stage pays
 per (dimension, key, minute) of a pack, not per event.
 """
@@ -196,36 +196,6 @@ def pack_rows(events: Iterable[CanonicalEvent], measures: Sequence[RuleMeasure])
 # source (social.keyed) partition, pack offset, the router's clocks (raw partition -> newest event
 # time), the pack's unique events
 SourcePack = tuple[int, int, dict[int, int], list[CanonicalEvent]]
-
-
-def group_fresh_packs(packs: Sequence[SourcePack], fresh: Sequence[bool]) -> list[SourcePack]:
-    """Consecutive fresh packs of each source partition merged into one group, tagged with the
-    group's last offset, so contributions are aggregated over the group (fewer rows than per pack).
-
-    Safe on redelivery because a pack whose contributions may have been seen is never fresh (its
-    dedupe record is made durable before its contributions are sent) and goes out on its own:
-    a windows bucket that merged the group it was part of skips it (its offset is at most the
-    group's tag), one that did not merges it. Per source partition the output keeps offset order.
-    """
-    out: list[SourcePack] = []
-    open_groups: dict[int, SourcePack] = {}
-    for (source, offset, clocks, events), is_fresh in zip(packs, fresh, strict=True):
-        group = open_groups.pop(source, None)
-        if is_fresh:
-            if group is None:
-                open_groups[source] = (source, offset, dict(clocks), list(events))
-            else:
-                merged = group[2]
-                for raw, ms in clocks.items():
-                    merged[raw] = max(ms, merged.get(raw, ms))
-                group[3].extend(events)
-                open_groups[source] = (source, offset, merged, group[3])
-            continue
-        if group is not None:
-            out.append(group)
-        out.append((source, offset, clocks, events))
-    out.extend(open_groups.values())
-    return out
 
 
 def contribution_messages(packs: Iterable[SourcePack], measures: Sequence[RuleMeasure],

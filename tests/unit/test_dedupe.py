@@ -123,12 +123,3 @@ def test_every_pack_leaves_a_record_so_skipped_packs_are_detected() -> None:
         r.load(offset, PackRecord.from_json(record.to_json()))
     assert list(r.missing_before(2)) == [] and r.last_offset == 1
 
-
-def test_a_pack_is_fresh_until_a_delivery_recorded_it() -> None:
-    s = DedupeState(24 * HOUR)
-    assert s.open_pack(7)
-    s.close_batch()
-    assert not s.open_pack(7)  # redelivered in this process
-    restored = DedupeState(24 * HOUR)
-    restored.load(7, PackRecord())
-    assert not restored.open_pack(7) and restored.open_pack(8)  # after a restart
