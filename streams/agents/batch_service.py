@@ -18,6 +18,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from mode import Service
 
 from streams import metrics
+from streams.agents.stage_metrics import observe_lag
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -97,8 +98,10 @@ class BatchConsumerService(Service):
                 failures += 1
                 delay = min(30.0, 0.5 * 2 ** min(failures, 6))
                 log.warning("%s: batch failed (%s); retrying in %.1fs", self.stage, exc, delay)
+                assigned = consumer.assignment()
                 for tp, recs in batches.items():
-                    consumer.seek(tp, recs[0].offset)
+                    if tp in assigned:  # a partition revoked meanwhile is its new owner's to read
+                        consumer.seek(tp, recs[0].offset)
                 await asyncio.sleep(delay)
                 continue
             failures = 0
@@ -114,9 +117,6 @@ class BatchConsumerService(Service):
         now = time.time()
         metrics.BATCH_MESSAGES.labels(self.stage).observe(count)
         latency = metrics.PROCESSING_SECONDS.labels(self.stage)
-        for tp, recs in batches.items():
+        for recs in batches.values():
             latency.observe(max(0.0, now - recs[0].timestamp / 1000))
-            highwater = consumer.highwater(tp)
-            if highwater is not None:
-                metrics.CONSUMER_LAG.labels(self.stage, tp.topic, str(tp.partition)).set(
-                    max(0, highwater - recs[-1].offset - 1))
+        observe_lag(self.stage, consumer, {tp: recs[-1].offset for tp, recs in batches.items()})

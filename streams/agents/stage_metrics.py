@@ -23,10 +23,17 @@ def observe_faust_batch(stage: str, consumer: Any, batch: list[Any]) -> None:
         msg = event.message
         latency.observe(max(0.0, now - msg.timestamp))  # Faust's timestamps are in seconds
         newest[msg.tp] = msg.offset
+    observe_lag(stage, consumer, newest)
+
+
+def observe_lag(stage: str, consumer: Any, newest: dict[Any, int]) -> None:
+    """Consumer lag (highwater - next offset) of the partitions a batch came from (newest offset
+    handled per partition). Best-effort: a rebalance may have revoked a partition while the batch
+    was handled, and aiokafka then refuses `highwater` (an assertion) — never a reason to crash."""
     for tp, offset in newest.items():
         try:
             highwater = consumer.highwater(tp)
-        except Exception as exc:  # the consumer may be between assignments: lag is best-effort
+        except Exception as exc:
             log.debug("%s: no highwater for %s: %s", stage, tp, exc)
             continue
         if highwater is not None:
