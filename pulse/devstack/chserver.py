@@ -15,6 +15,11 @@ CONFIG = """<clickhouse>
   <tcp_port>{tcp}</tcp_port>
   <http_port>{http}</http_port>
   <max_server_memory_usage_to_ram_ratio>0.5</max_server_memory_usage_to_ram_ratio>
+  <!-- Load every table before serving: with asynchronous loading (the default since 24.6) an insert
+       right after a restart can reach events_local before its materialized views are loaded, and
+       engagement_by_minute silently misses those rows (ClickHouse issue 72589; seen here after a
+       30 s outage). Same setting in deploy/clickhouse/config.d/pulse.xml. -->
+  <async_load_databases>false</async_load_databases>
 </clickhouse>
 """
 

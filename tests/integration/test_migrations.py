@@ -67,3 +67,10 @@ def test_materialized_view_columns_line_up_with_target(pipeline: Pipeline) -> No
             "SELECT name FROM system.columns WHERE database = %(db)s AND table = %(t)s ORDER BY position",
             {"db": pipeline.database, "t": name})]
         assert mv_cols == target_cols, f"{name} columns {mv_cols} != {target.group(1)} columns {target_cols}"
+
+
+def test_the_dev_clickhouse_loads_every_table_before_serving(pipeline: Pipeline) -> None:
+    # Else, right after a restart, inserts can reach events_local before engagement_by_minute's
+    # materialized view is loaded, and the view misses them (seen in the 30 s outage test).
+    value = pipeline.query("SELECT value FROM system.server_settings WHERE name = 'async_load_databases'")
+    assert value == [("0",)]
