@@ -118,9 +118,11 @@ def _trailing_median(values: Array, window: int) -> Array:
     return out
 
 
-def episode_alerts(values: Array, z: Array, threshold: float, min_volume: float, cooldown: int,
+def episode_alerts(values: Array, z: Array, threshold: float, min_volume: float | Array, cooldown: int,
                    resolve_intervals: int = 3) -> npt.NDArray[np.int8]:
     """1 where an alert opens: z >= threshold and volume >= floor, not open, not cooling down.
+
+    `min_volume` is the floor, one for all rows or one per row (the detector's population floor).
 
     Same hysteresis as the spike detector: an open alert resolves after `resolve_intervals` rows
     in a row with z below half the threshold; then `cooldown` rows without a new alert.

@@ -8,7 +8,8 @@ Measures, per dataset and detector, what an on-call person feels:
 * delay — intervals from the labeled onset to the first alert, over detected spikes (median, p90);
 * precision — alerts inside an episode (or its tail) / all alerts.
 
-Baselines get the rule's min_volume, cooldown and resolve settings as the detector runs them at the
+Baselines get the rule's floor (min_volume, raised by the population floor where the series carries
+the population statistic), cooldown and resolve settings as the detector runs them at the
 series' interval (`at_interval`: the hourly cooldown on hourly series) and the same hysteresis; each
 one's threshold is picked on a separately seeded tuning set of the same kind: the highest recall
 with at most `FALSE_ALERT_BUDGET` false alerts per key per day (else the fewest false alerts).
@@ -42,6 +43,7 @@ __all__ = ["Dataset", "Score", "evaluate", "measure_cost", "report", "score_aler
 TAIL_MS = 30 * 60_000          # alerts this soon after a labeled episode still belong to it
 FALSE_ALERT_BUDGET = 0.1       # per key per day: what baselines are tuned to stay under
 OURS = "spike detector (default config)"
+POST_NEGATIVES = 200           # busiest non-injected keys per run in the posts dataset (of every dimension)
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ class Dataset:
     note: str
     series: list[LabeledSeries]
     tuning: list[LabeledSeries]    # same kind, other seed: where baseline thresholds are chosen
+    # Also rows for the baselines with min_volume alone, without the rule's population floor.
+    baselines_without_population: bool = False
 
 
 @dataclass
@@ -112,14 +116,22 @@ def _rule(series: LabeledSeries) -> RuleConfig:
 
 
 def ours(series: LabeledSeries) -> list[int]:
-    return run_series(_rule(series), series.interval_ms, series.starts_ms.tolist(), series.values.tolist()).alerts
+    return run_series(_rule(series), series.interval_ms, series.starts_ms.tolist(), series.values.tolist(),
+                      population=series.population_rows()).alerts
 
 
 def _baseline_alerts(baseline: Baseline, series: LabeledSeries, z: npt.NDArray[np.float64],
                      threshold: float) -> npt.NDArray[np.int8]:
     rule = _rule(series).at_interval(series.interval_ms)     # the floor and cooldown the detector runs with
-    return episode_alerts(series.values, z, threshold, rule.min_volume, rule.cooldown_intervals,
+    return episode_alerts(series.values, z, threshold, floor(rule, series), rule.cooldown_intervals,
                           rule.resolve_intervals)
+
+
+def floor(rule: RuleConfig, series: LabeledSeries) -> float | npt.NDArray[np.float64]:
+    """The detector's floor per row (`SpikeDetector.floor`): min_volume, raised by the population floor."""
+    if series.population is None or not rule.population_floor:
+        return rule.min_volume
+    return np.maximum(rule.min_volume, np.nan_to_num(rule.population_floor * series.population, nan=0.0))
 
 
 def _total(series: Sequence[LabeledSeries], alerts: Sequence[Sequence[int] | npt.NDArray[np.int8]]) -> Score:
@@ -146,11 +158,22 @@ def tune(baseline: Baseline, tuning: list[LabeledSeries]) -> float:
 
 def evaluate(dataset: Dataset) -> list[tuple[str, Score]]:
     rows: list[tuple[str, Score]] = [(OURS, _total(dataset.series, [ours(s) for s in dataset.series]))]
+    rows += _baseline_rows(dataset.series, dataset.tuning, "")
+    if dataset.baselines_without_population:
+        # The population floor is new plumbing: also show the baselines as deployed with min_volume alone.
+        def alone(series: list[LabeledSeries]) -> list[LabeledSeries]:
+            return [dataclasses.replace(s, population=None) for s in series]
+        rows += _baseline_rows(alone(dataset.series), alone(dataset.tuning), ", min_volume floor only")
+    return rows
+
+
+def _baseline_rows(series: list[LabeledSeries], tuning: list[LabeledSeries], note: str) -> list[tuple[str, Score]]:
+    rows = []
     for baseline in BASELINES:
-        threshold = tune(baseline, dataset.tuning)
+        threshold = tune(baseline, tuning)
         alerts = [_baseline_alerts(baseline, s, baseline.statistic(s.values, s.interval_ms), threshold)
-                  for s in dataset.series]
-        rows.append((f"{baseline.name}, threshold {threshold:g}", _total(dataset.series, alerts)))
+                  for s in series]
+        rows.append((f"{baseline.name}, threshold {threshold:g}{note}", _total(series, alerts)))
     return rows
 
 
@@ -161,6 +184,14 @@ def datasets(quick: bool, seed: int) -> list[Dataset]:
     hourly_keys, hourly_days = (4, 14) if quick else (30, 28)
     tune_seed = seed + 1000
     simulated = [s for r in range(runs) for s in simulator_series(seed + r, hours, 20.0, 3 if quick else 9, 40)]
+    # Posts where every post is born into real engagement: 7 cascades in 2 h puts the first viral
+    # post after the simulator's 10-minute warm-up.
+    post_runs, post_hours, post_rate, post_cascades = (1, 0.5, 100.0, 1) if quick else (3, 2.0, 500.0, 7)
+
+    def posts(seeds: range) -> list[LabeledSeries]:
+        return [s for r in seeds for s in simulator_series(r, post_hours, post_rate, post_cascades, POST_NEGATIVES)
+                if s.rule == "viral_post"]
+
     sim_tuning = simulator_series(tune_seed, hours, 20.0, 3 if quick else 9, 40)
     return [
         Dataset("synthetic brand/hashtag volume (volume_spike)",
@@ -178,6 +209,13 @@ def datasets(quick: bool, seed: int) -> list[Dataset]:
                 "hashtags and negative surges (volume_spike on the hashtag/brand), plus the 40 busiest other keys "
                 "per run",
                 simulated, sim_tuning),
+        Dataset("simulator posts at a realistic rate (viral_post)",
+                f"{post_runs} run(s) x {post_hours:g} h at {post_rate:g} events/s, {post_cascades} injected cascades "
+                f"each (every third a viral post), posts only: the injected viral posts plus the busiest other "
+                f"posts among the {POST_NEGATIVES} busiest keys per run (seeds {seed}-{seed + post_runs - 1}, "
+                f"baselines tuned on {tune_seed})",
+                posts(range(seed, seed + post_runs)), posts(range(tune_seed, tune_seed + 1)),
+                baselines_without_population=True),
     ]
 
 

@@ -8,6 +8,8 @@ Three sources:
   Keys that mostly exist because of an injected surge (its texts carry hashtags like #boycott and
   #refund) spike with it and are labeled with its window. The first 10 simulated minutes are not
   judged: the simulator's very first posts take all the engagement.
+  Series of a rule with a population floor (viral_post) carry, per minute, the rule's population
+  statistic as the stream would keep it over every key of the run (one windows partition).
 * `synthetic_series`: per-minute counts shaped like real social traffic, several days per key: a base
   rate from 0.1 to 100 per minute (log-uniform), a daily profile (peak hour and depth per key),
   quieter weekends, slow drift, slowly wandering noise (AR(1) on the log-rate, ~50 min memory),
@@ -34,7 +36,8 @@ import numpy as np
 import numpy.typing as npt
 
 from pulse.simulate import GroundTruth, SimulationConfig, simulate
-from streams.detect.config import DEFAULT_CONFIG
+from streams.detect.config import DEFAULT_CONFIG, RuleConfig
+from streams.detect.population import PopulationQuantile
 
 __all__ = ["LabeledSeries", "hourly_series", "simulator_series", "synthetic_series"]
 
@@ -54,6 +57,15 @@ class LabeledSeries:
     values: npt.NDArray[np.float64]
     spikes: tuple[tuple[int, int], ...]    # labeled episodes as [onset row, end row)
     ignore_before: int = 0                 # rows before this are not judged (warm-up of the source)
+    # Per row: the rule's population statistic the stream would have judged the row with (see
+    # streams/detect/population.py), NaN where it had none; None: not known (one series on its own).
+    population: npt.NDArray[np.float64] | None = None
+
+    def population_rows(self) -> list[float | None] | None:
+        """`population` as run_series takes it."""
+        if self.population is None:
+            return None
+        return [None if math.isnan(v) else v for v in self.population.tolist()]
 
     @property
     def days(self) -> float:
@@ -174,6 +186,8 @@ def simulator_series(seed: int, hours: float, rate: float, cascades: int, negati
         inside = [(a, b) for a, b in every_window if values[a:b].max(initial=0.0) >= floor]
         if inside and sum(float(values[a:b].sum()) for a, b in inside) >= 0.5 * float(values.sum()):
             windows[key_id] = inside
+    populations = {rule: _population(DEFAULT_CONFIG.rule(rule), series, n) for rule in set(_RULE_OF.values())
+                   if DEFAULT_CONFIG.rule(rule).population_floor > 0}
     others = sorted((k for k in series if k not in windows), key=lambda k: -float(series[k].sum()))
     chosen = [k for k in windows if k in series] + others[:negatives]
     out = []
@@ -183,6 +197,37 @@ def simulator_series(seed: int, hours: float, rate: float, cascades: int, negati
         begin = born[(dimension, key)] if dimension == "post" else 0
         spikes = tuple((a - begin, b - begin) for a, b in sorted(windows.get((dimension, key), ())))
         starts = (first + begin + np.arange(n - begin, dtype=np.int64)) * MINUTE_MS
+        population = populations.get(_RULE_OF[dimension])
         out.append(LabeledSeries(f"simulator{seed}/{dimension}/{key}", _RULE_OF[dimension], MINUTE_MS, starts,
-                                 values[begin:].copy(), spikes, ignore_before=max(0, SIM_WARMUP_MINUTES - begin)))
+                                 values[begin:].copy(), spikes, ignore_before=max(0, SIM_WARMUP_MINUTES - begin),
+                                 population=None if population is None else population[begin:].copy()))
+    return out
+
+
+def _population(rule: RuleConfig, series: dict[tuple[str, str], npt.NDArray[np.float64]],
+                n: int) -> npt.NDArray[np.float64]:
+    """Per minute, the rule's population statistic as the stream keeps it (one partition: every key
+    of the rule's dimensions) before that minute: the counts of all minutes before it, NaN if too few."""
+    rows: list[npt.NDArray[np.int64]] = []
+    counts: list[npt.NDArray[np.float64]] = []
+    for (dimension, _key), values in series.items():
+        if dimension in rule.dimensions:
+            nonzero = np.flatnonzero(values)
+            rows.append(nonzero)
+            counts.append(values[nonzero])
+    all_rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    all_counts = np.concatenate(counts) if counts else np.zeros(0)
+    order = np.argsort(all_rows, kind="stable")
+    bounds = np.searchsorted(all_rows[order], np.arange(n + 1))
+    ordered = all_counts[order].tolist()
+    quantile = PopulationQuantile(rule.population_quantile, rule.population_halflife_intervals,
+                                  rule.population_min_count)
+    out = np.full(n, np.nan)
+    for row in range(n):
+        value = quantile.value()
+        if value is not None:
+            out[row] = value
+        for count in ordered[bounds[row]:bounds[row + 1]]:
+            quantile.add(count)
+        quantile.close_interval()
     return out

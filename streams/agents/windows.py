@@ -75,6 +75,8 @@ class Partitions:
             elif kind == "c":
                 part.load_clock(value, now_ms)
                 self.last_offset[q] = int(value.get("offset", -1))
+            elif kind == "p":
+                engine.load_population(value)
         log.info("windows partition %d: rebuilt %d keys, %d detector states", q, len(part.buckets),
                  len(engine.states))
         self.parts[q] = (part, engine)
@@ -167,6 +169,7 @@ def register_windows(app: faust.App, settings: Settings) -> None:
                         measures = bucket.data.measures if bucket is not None else None
                         changes.extend(engine.on_closed(dim, key, minute, measures, now_ms))
                     changes.extend(engine.close_quiet(minute, active, now_ms))
+                engine.close_population(part.closed_before)
                 for dim, key, minute in part.take_emissions():
                     value = orjson.dumps(records.record(part, dim, key, minute, now_ms))
                     k = f"{dim}\x1f{key}".encode()
@@ -207,6 +210,9 @@ def _persist(changelog: Changelog, q: int, part: WindowPartition, engine: AlertE
             changelog.put(q, _state_key(q, sk), engine.state_value(sk))
     for sk in engine.removed:
         changelog.delete(q, _state_key(q, sk))
+    if engine.population_changed:
+        changelog.put(q, f"{q}:p", engine.population_value())
+        engine.population_changed = False
     changelog.put(q, f"{q}:c", {**part.clock_state(), "offset": offset})
     part.changed.clear()
     part.removed.clear()

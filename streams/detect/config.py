@@ -29,6 +29,13 @@ class RuleConfig:
     min_volume: float = 10.0                   # never alert while the interval's count is below this
     cooldown_intervals: int = 30               # after a resolve, no new alert for the key for this long
     min_history_intervals: int = 0             # never alert before the key has this many intervals of history
+    # Population floor: never alert while the count is below population_floor x the running
+    # population_quantile of all keys' positive interval counts for this rule (kept by the stream
+    # per windows partition; an input of run_series). 0 = off; no population data = min_volume only.
+    population_floor: float = 0.0
+    population_quantile: float = 0.99
+    population_halflife_intervals: float = 30.0
+    population_min_count: float = 1000.0       # key-intervals (discounted) before the quantile is used
     # What the stream counts for this rule: event kind -> weight, and events with sentiment <= this
     # only (1.0 = any sentiment).
     kind_weights: tuple[tuple[str, float], ...] = (("post", 1.0), ("comment", 1.0), ("reply", 1.0),
@@ -89,15 +96,20 @@ DEFAULT_RULES: Final = (
         name="viral_post", dimensions=("post",), min_volume=30.0,
         kind_weights=(("share", 3.0), ("comment", 2.0), ("reply", 2.0), ("like", 1.0), ("vote", 1.0),
                       ("view", 0.1)),
-        prior_rate=2.0, daily=False, weekly=False, min_history_intervals=3),
+        prior_rate=2.0, daily=False, weekly=False, min_history_intervals=3, population_floor=6.0,
+        sensitivity=2.0, min_lift=1.0),
     RuleConfig(name="negative_surge", dimensions=("brand",), min_volume=5.0, sentiment_max=-0.05,
                prior_rate=0.5),
 )
 
+# Numbers that are per rule only: what is counted, and the population statistic (one per rule and
+# windows partition, shared by all its keys).
+RULE_ONLY_NUMBERS: Final = frozenset(("sentiment_max", "population_quantile", "population_halflife_intervals",
+                                      "population_min_count"))
 # Fields a per-key override may set (numbers only: identity and what is counted stay per rule).
 OVERRIDABLE: Final = frozenset(
     f.name for f in dataclasses.fields(RuleConfig)
-    if f.type in ("float", "int") and f.name not in ("sentiment_max",))
+    if f.type in ("float", "int") and f.name not in RULE_ONLY_NUMBERS)
 
 
 @dataclass(frozen=True)
@@ -203,7 +215,7 @@ def _rule_from(default: RuleConfig, given: dict[str, Any]) -> RuleConfig:
             changes[fname] = value
         else:
             changes[fname] = value
-    numbers = {k: v for k, v in changes.items() if k in OVERRIDABLE or k == "sentiment_max"}
+    numbers = {k: v for k, v in changes.items() if k in OVERRIDABLE or k in RULE_ONLY_NUMBERS}
     rule = dataclasses.replace(default, **{k: v for k, v in changes.items() if k not in numbers})
     return _with_numbers(rule, numbers, where)
 
@@ -213,6 +225,8 @@ _RANGES: Final[dict[str, tuple[float, float, bool]]] = {
     "sensitivity": (0.0, 100.0, True), "min_volume": (0.0, math.inf, False),
     "cooldown_intervals": (0, 1_000_000, False), "min_history_intervals": (0, 1_000_000, False),
     "sentiment_max": (-1.0, 1.0, False),
+    "population_floor": (0.0, 1e6, False), "population_quantile": (0.5, 0.99999, True),
+    "population_halflife_intervals": (0.0, 1e6, True), "population_min_count": (0.0, 1e9, False),
     "prior_rate": (0.0, math.inf, True), "prior_strength": (0.0, 1e6, True),
     "halflife_intervals": (0.0, 1e6, True), "daily_halflife_days": (0.0, 1e4, True),
     "weekly_halflife_weeks": (0.0, 1e3, True), "dispersion_prior": (0.0, 100.0, False),

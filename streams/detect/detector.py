@@ -13,8 +13,11 @@ Evidence, in nats (≈ -ln of a tail probability), is the largest of:
 
 The two CUSUMs wait until the key has a few intervals of its own history (a cold key is judged on
 the interval alone, against its wide prior). score = 1 - exp(-sensitivity * evidence / 5): at
-sensitivity 1 the open score 0.9 needs ~11.5 nats of evidence. Below `min_volume` the score is
-capped at open_score x count / min_volume, so it never reaches the open score there.
+sensitivity 1 the open score 0.9 needs ~11.5 nats of evidence. Below the floor the score is
+capped at open_score x count / floor, so it never reaches the open score there. The floor is
+`min_volume`, raised to `population_floor` x `population` when the caller gives the population
+statistic (the running high quantile of all keys' counts, see population.py): what is a lot for one
+post depends on how much engagement posts get at all.
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ class SpikeDetector:
     """One rule at one interval length. Thread-compatible: all per-key data is in KeyState."""
 
     __slots__ = ("_burst_cost", "_cap", "_evidence_scale", "_keep", "_ln_burst", "_ln_onset", "_min_history",
-                 "_onset_cost", "_open_score", "_suspect_evidence", "min_lift", "min_volume", "model", "rule")
+                 "_onset_cost", "_open_score", "_suspect_evidence", "min_lift", "min_volume", "model",
+                 "population_floor", "rule")
 
     def __init__(self, rule: RuleConfig, interval_ms: int) -> None:
         rule = rule.at_interval(interval_ms)      # hourly series: the rule's hourly settings
@@ -58,6 +62,7 @@ class SpikeDetector:
         self.model = RateModel(rule, interval_ms)
         self.min_lift = rule.min_lift
         self.min_volume = rule.min_volume
+        self.population_floor = rule.population_floor
         self._open_score = rule.open_score
         # Discounted interval count at which the history is long enough (weight after n intervals
         # is a little under n).
@@ -107,12 +112,27 @@ class SpikeDetector:
             evidence = burst
         return mu, evidence, onset, burst
 
-    def assess(self, state: KeyState, interval_start_ms: int, observed: float) -> Assessment:
+    def floor(self, population: float | None) -> float:
+        """The count below which this rule never alerts, given the population statistic (None: unknown)."""
+        if population is None or not self.population_floor:
+            return self.min_volume
+        floor = self.population_floor * population
+        return floor if floor > self.min_volume else self.min_volume
+
+    def assess(self, state: KeyState, interval_start_ms: int, observed: float,
+               population: float | None = None) -> Assessment:
+        """Score `observed` (a partial or closed count). `population`: the rule's population quantile
+        (`PopulationQuantile.value()` as of the last closed interval), None where there is none."""
         mu, evidence, _onset, _burst = self._evidence(state, interval_start_ms, observed)
         score = 1.0 - math.exp(-self._evidence_scale * evidence)
-        if observed < self.min_volume:
+        floor = self.min_volume           # self.floor(population), inlined: this is the stream's hot path
+        if population is not None and self.population_floor:
+            raised = self.population_floor * population
+            if raised > floor:
+                floor = raised
+        if observed < floor:
             # Below the floor the score stays under the open score, in proportion to the count.
-            cap = self._open_score * observed / self.min_volume
+            cap = self._open_score * observed / floor
             if score > cap:
                 score = cap
         if state.weight < self._min_history and score >= self._open_score:

@@ -25,8 +25,14 @@ class SeriesResult:
 
 
 def run_series(rule: RuleConfig, interval_ms: int, starts_ms: Sequence[int], values: Sequence[float],
-               dimension: str = "series", key: str = "series") -> SeriesResult:
-    """Rows are closed intervals in time order; a jump of k intervals between rows means k-1 empty ones."""
+               dimension: str = "series", key: str = "series",
+               population: Sequence[float | None] | None = None) -> SeriesResult:
+    """Rows are closed intervals in time order; a jump of k intervals between rows means k-1 empty ones.
+
+    `population`, per row: the rule's population statistic the stream would have assessed that row
+    with (`PopulationQuantile.value()` after the previous interval closed; None where it had none).
+    Without it (one series on its own, e.g. `pulse backtest`) only `min_volume` is the floor.
+    """
     detector = SpikeDetector(rule, interval_ms)
     lifecycle = AlertLifecycle(rule, interval_ms)
     scores: list[float] = []
@@ -36,8 +42,10 @@ def run_series(rule: RuleConfig, interval_ms: int, starts_ms: Sequence[int], val
     if not starts_ms:
         return SeriesResult(scores, alerts, expected, transitions)
     state = detector.new_state(starts_ms[0])
+    if population is not None and len(population) != len(values):
+        raise ValueError(f"population has {len(population)} rows, values {len(values)}")
     for row, (start, value) in enumerate(zip(starts_ms, values, strict=True)):
-        a = detector.assess(state, start, value)
+        a = detector.assess(state, start, value, None if population is None else population[row])
         opened = lifecycle.on_assessment(state, dimension, key, a)
         resolved = lifecycle.on_interval_closed(state, dimension, key, a)
         detector.learn(state, start, value)

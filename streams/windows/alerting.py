@@ -14,6 +14,7 @@ from typing import Any
 from streams.detect.config import DetectorConfig, RuleConfig
 from streams.detect.detector import SpikeDetector
 from streams.detect.lifecycle import AlertLifecycle, Transition
+from streams.detect.population import PopulationQuantile
 from streams.detect.state import KeyState
 from streams.windows.contributions import MINUTE_MS, RuleMeasure
 
@@ -54,6 +55,14 @@ class AlertEngine:
         for i, r in enumerate(config.rules):
             for dim in r.dimensions:
                 self._rules_by_dim.setdefault(dim, []).append(i)
+        # Per rule, the running high quantile of all its keys' closed-minute counts here (the
+        # population floor, see streams/detect/population.py), and its value as of the last closed
+        # minute: what every key is assessed against until the next minute closes.
+        self.populations = {i: PopulationQuantile(r.population_quantile, r.population_halflife_intervals,
+                                                  r.population_min_count) for i, r in enumerate(config.rules)}
+        self._population: dict[int, float | None] = {i: None for i in self.populations}
+        self.population_through = 0  # minutes before this are in the populations
+        self.population_changed = False
 
     def _runner(self, index: int, key: str) -> RuleRunner:
         name = self.config.rules[index].name
@@ -89,7 +98,7 @@ class AlertEngine:
             if minute <= state.last_ms:
                 continue  # the detector has learned this minute already (a late revision)
             self.last_seen[sk] = max(self.last_seen.get(sk, 0), minute)
-            a = runner.detector.assess(state, minute, measures[i])
+            a = runner.detector.assess(state, minute, measures[i], self._population[i])
             t = runner.lifecycle.on_assessment(state, dim, key, a, now_ms)
             if t is not None:
                 out.append((dim, key, runner.rule, t))
@@ -115,7 +124,7 @@ class AlertEngine:
         if minute <= state.last_ms:
             return []
         out = []
-        a = runner.detector.assess(state, minute, value)
+        a = runner.detector.assess(state, minute, value, self._population[i])
         opened = runner.lifecycle.on_assessment(state, dim, key, a, now_ms)
         if opened is not None:
             out.append((dim, key, runner.rule, opened))
@@ -125,6 +134,7 @@ class AlertEngine:
             if resolved is not None:
                 out.append((dim, key, runner.rule, resolved))
         runner.detector.learn(state, minute, value)
+        self.populations[i].add(value)
         if state.severity:
             self.open.add(sk)
         else:
@@ -140,6 +150,32 @@ class AlertEngine:
             if active is None or (sk[1], sk[2]) not in active:
                 out.extend(self.close_key(sk, minute, 0.0, now_ms))
         return out
+
+    def close_population(self, closed_before: int) -> None:
+        """After the keys of the minutes closed up to `closed_before` were closed (close_key): age
+        the populations by the minutes that passed and take their new values."""
+        if closed_before <= self.population_through:
+            return
+        passed = (closed_before - self.population_through) // MINUTE_MS if self.population_through else 1
+        for i, population in self.populations.items():
+            population.close_interval(passed)
+            self._population[i] = population.value()
+        self.population_through = closed_before
+        self.population_changed = True
+
+    def population_value(self) -> list[Any]:
+        """The changelog form of the populations."""
+        return [self.population_through, [self.populations[i].to_list() for i in sorted(self.populations)]]
+
+    def load_population(self, value: list[Any]) -> None:
+        """Recovery. A saved form with another number of rules (the configuration changed) is ignored."""
+        through, saved = value
+        if len(saved) != len(self.populations):
+            return
+        for i, data in enumerate(saved):
+            self.populations[i].load(data)
+            self._population[i] = self.populations[i].value()
+        self.population_through = int(through)
 
     def forget_idle(self, now_minute: int) -> None:
         for sk, seen in list(self.last_seen.items()):

@@ -72,6 +72,22 @@ acme = { sensitivity = 0.5, cooldown_intervals = 120 }
     assert config.for_key("viral_post", "acme") is config.rule("viral_post")
 
 
+def test_population_settings_per_rule_and_the_floor_per_key(tmp_path: Path) -> None:
+    config = load_detector_config(write(tmp_path, """
+[rules.viral_post]
+population_quantile = 0.995
+population_min_count = 50
+
+[overrides.viral_post]
+p1 = { population_floor = 2 }
+"""))
+    viral = config.rule("viral_post")
+    assert (viral.population_quantile, viral.population_min_count) == (0.995, 50.0)
+    assert config.for_key("viral_post", "p1").population_floor == 2.0
+    assert viral.population_floor == load_detector_config(None).rule("viral_post").population_floor > 0
+    assert load_detector_config(None).rule("volume_spike").population_floor == 0.0     # off there
+
+
 def test_hourly_settings_apply_from_an_hour_on_and_compose_with_the_sensitivity(tmp_path: Path) -> None:
     import dataclasses
 
@@ -122,6 +138,10 @@ acme = { hourly_daily_halflife_days = 5, hourly_cooldown_intervals = 0 }
     ("[overrides.volume_spike]\nacme = { hourly_cooldown_intervals = 1.5 }\n",
      "overrides.volume_spike.acme.hourly_cooldown_intervals"),
     ("[rules.volume_spike]\ndimensions = []\n", "rules.volume_spike.dimensions"),
+    ("[rules.viral_post]\npopulation_quantile = 1.0\n", "rules.viral_post.population_quantile"),
+    ("[rules.viral_post]\npopulation_floor = -1\n", "rules.viral_post.population_floor"),
+    # The population statistic is one per rule (and windows partition), shared by all keys.
+    ("[overrides.viral_post]\np1 = { population_quantile = 0.9 }\n", "overrides.viral_post.p1.population_quantile"),
     ("[rules.volume_spike]\nkind_weights = { like = -1 }\n", "rules.volume_spike.kind_weights.like"),
     ("[rules.spam]\nsensitivity = 1\n", "rules.spam"),
     ("[overrides.volume_spike]\nacme = { dimensions = 1 }\n", "overrides.volume_spike.acme.dimensions"),

@@ -10,7 +10,7 @@ import pytest
 from pulse.quality.__main__ import main
 from pulse.quality.baselines import BASELINES, episode_alerts, rolling_zscore
 from pulse.quality.evaluate import TAIL_MS, Score, _baseline_alerts, ours, score_alerts
-from pulse.quality.labeled import LabeledSeries, synthetic_series
+from pulse.quality.labeled import LabeledSeries, simulator_series, synthetic_series
 
 MINUTE = 60_000
 
@@ -78,10 +78,42 @@ def test_baselines_get_the_cooldown_the_detector_runs_with_on_hourly_series() ->
 def test_quick_report_runs_and_compares_every_detector(capsys: pytest.CaptureFixture[str]) -> None:
     main(["--quick", "--no-cost"])
     out = capsys.readouterr().out
-    assert out.count("### ") == 4
-    for name in ("spike detector (default config)", "rolling z-score", "EWMA control chart", "seasonal median + ESD"):
-        assert out.count(f"| {name}") == 4, name
+    assert out.count("### ") == 5
+    assert out.count("| spike detector (default config)") == 5
+    for name in ("rolling z-score", "EWMA control chart", "seasonal median + ESD"):
+        # posts: once with the population floor, once with min_volume alone
+        assert out.count(f"| {name}") == 6, name
+    assert out.count("min_volume floor only") == 3
     ours = [line for line in out.splitlines() if line.startswith("| spike detector")]
     recalls = [float(line.split("|")[2].split()[0]) for line in ours]
     assert all(0.0 <= r <= 1.0 for r in recalls)
-    assert recalls[-1] == 1.0                   # the simulator's injected spikes (and their collateral) are all found
+    assert recalls[-2] == 1.0                   # the simulator's injected spikes (and their collateral) are all found
+    assert recalls[-1] == 1.0                   # ... and the viral post among posts at a realistic rate
+
+
+def test_simulated_posts_carry_the_population_statistic_per_minute() -> None:
+    series = simulator_series(3, 0.4, 60.0, 1, 60)
+    posts = [s for s in series if s.rule == "viral_post"]
+    assert len(posts) > 5 and all(s.population is None for s in series if s.rule != "viral_post")
+    by_minute: dict[int, float] = {}
+    for s in posts:
+        assert s.population is not None and len(s.population) == len(s.values)
+        for start, value in zip(s.starts_ms.tolist(), s.population.tolist(), strict=True):
+            if not math.isnan(value):        # one statistic per minute, whichever post looks at it
+                assert by_minute.setdefault(start, value) == value
+    minutes = sorted(by_minute)
+    assert minutes and by_minute[minutes[-1]] > 0
+    first = min(int(s.starts_ms[0]) for s in posts)
+    assert first not in by_minute             # the first minute has no population yet: min_volume only
+
+
+def test_detector_and_baselines_get_the_population_floor() -> None:
+    n = 120
+    values = np.full(n, 20.0)
+    values[100] = 400.0
+    for population, expected in ((20.0, [100]), (100.0, [])):     # floor 6 x 20 = 120 < 400 < 6 x 100
+        series = LabeledSeries("t/p", "viral_post", MINUTE, np.arange(n, dtype=np.int64) * MINUTE, values,
+                               ((100, 101),), 0, np.full(n, population))
+        z = BASELINES[0].statistic(values, MINUTE)
+        assert list(np.flatnonzero(_baseline_alerts(BASELINES[0], series, z, 6.0))) == expected, population
+        assert [i for i, a in enumerate(ours(series)) if a] == expected, population

@@ -227,3 +227,49 @@ def test_rows_of_untracked_dimensions_share_empty_fields_that_stay_empty() -> No
     by_dim = {d: w for d, _, _, w in rows}
     assert by_dim["author"][1] is contributions._NO_MAP and by_dim["hashtag"][1] is not contributions._NO_MAP
     assert sum(by_dim["platform"][0]) == len(events) and len(by_dim["platform"]) == 3
+
+
+def test_viral_post_is_judged_against_the_population_of_posts_it_closes_with() -> None:
+    # The same 600-weighted minute on a post with a quiet history: ordinary where posts commonly
+    # reach 150 a minute (floor 6 x 150), an alert where they reach 20.
+    import dataclasses
+
+    from streams.detect.config import DetectorConfig
+
+    rules = tuple(dataclasses.replace(r, population_min_count=50.0) if r.name == "viral_post" else r
+                  for r in DEFAULT_CONFIG.rules)
+    viral = [r.name for r in rules].index("viral_post")
+
+    def statuses(typical: float) -> list[str]:
+        engine = AlertEngine(DetectorConfig(rules))
+        m = [0.0] * len(rules)
+        minute = T0
+        for _ in range(10):  # 10 closed minutes of 40 ordinary posts, and the watched one at 40
+            engine.closed_before = minute + MINUTE_MS
+            for k in range(40):
+                m[viral] = typical
+                engine.on_closed("post", f"p{k}", minute, list(m), now_ms=0)
+            m[viral] = 40.0
+            engine.on_closed("post", "watched", minute, list(m), now_ms=0)
+            engine.close_population(minute + MINUTE_MS)
+            minute += MINUTE_MS
+        engine.closed_before = minute
+        m[viral] = 600.0
+        return [t.status for _, _, _, t in engine.on_partial("post", "watched", minute, list(m), now_ms=1)]
+
+    assert statuses(typical=20.0) == ["opened"]
+    assert statuses(typical=150.0) == []
+
+
+def test_the_population_survives_a_restart_through_its_changelog_form() -> None:
+    engine = AlertEngine(DEFAULT_CONFIG)
+    viral = [r.name for r in DEFAULT_CONFIG.rules].index("viral_post")
+    m = [0.0] * len(DEFAULT_CONFIG.rules)
+    for k in range(2000):
+        m[viral] = float(10 + k % 50)
+        engine.on_closed("post", f"p{k}", T0, list(m), now_ms=0)
+    engine.close_population(T0 + MINUTE_MS)
+    restored = AlertEngine(DEFAULT_CONFIG)
+    restored.load_population(orjson.loads(orjson.dumps(engine.population_value())))
+    assert restored.population_through == T0 + MINUTE_MS
+    assert restored._population == engine._population and engine._population[viral] is not None
