@@ -96,7 +96,11 @@ def wait_until(what: str, probe: Callable[[], Any], timeout: float = 20) -> Any:
 
 
 def texts(driver: Any, css: str) -> list[str]:
-    return [str(e.get_attribute("textContent")) for e in driver.find_elements(By.CSS_SELECTOR, css)]
+    # Read in one script, not element by element: the page re-renders every 2 s, and an element
+    # found before a re-render is stale after it (a flake seen in CI).
+    found = driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0]), e => e.textContent)", css)
+    return [str(t) for t in found]
 
 
 def test_live_page_shows_the_run_updates_and_survives_an_outage(pipeline: Pipeline, browser: Any) -> None:
@@ -143,9 +147,10 @@ def test_live_page_shows_the_run_updates_and_survives_an_outage(pipeline: Pipeli
 
         # The detector may open alerts of its own on the simulator's injected spikes: ours are among them,
         # the most severe first.
-        cells = {str(tr.get_attribute("data-alert-id")): [str(td.get_attribute("textContent"))
-                                                           for td in tr.find_elements(By.TAG_NAME, "td")]
-                 for tr in browser.find_elements(By.CSS_SELECTOR, "#alerts tbody tr")}
+        rows = browser.execute_script(
+            "return Array.from(document.querySelectorAll('#alerts tbody tr'), tr =>"
+            " [tr.getAttribute('data-alert-id'), Array.from(tr.querySelectorAll('td'), td => td.textContent)])")
+        cells = {str(alert_id): [str(t) for t in tds] for alert_id, tds in rows}
         assert cells["a" * 20][:6] == ["critical", "volume_spike", "brand", "acme", "412", "38.5"]
         assert cells["b" * 20][:6] == ["warning", "viral_post", "post", HOSTILE, "96", "12"]
         rank = {"critical": 0, "warning": 1, "info": 2}
