@@ -125,11 +125,7 @@ class SpikeDetector:
         (`PopulationQuantile.value()` as of the last closed interval), None where there is none."""
         mu, evidence, _onset, _burst = self._evidence(state, interval_start_ms, observed)
         score = 1.0 - math.exp(-self._evidence_scale * evidence)
-        floor = self.min_volume           # self.floor(population), inlined: this is the stream's hot path
-        if population is not None and self.population_floor:
-            raised = self.population_floor * population
-            if raised > floor:
-                floor = raised
+        floor = self.floor(population)
         if observed < floor:
             # Below the floor the score stays under the open score, in proportion to the count.
             cap = self._open_score * observed / floor

@@ -50,11 +50,8 @@ class Contribution:
     def to_wire(self) -> list[Any]:
         """Positional; trailing empty fields left out (most rows are an author's: counts,
         sentiment and a platform)."""
-        wire: list[Any] = [self.counts, self.authors, self.sentiment, self.posts, self.platforms, self.samples,
-                           self.measures]
-        while len(wire) > 3 and not wire[-1]:
-            wire.pop()
-        return wire
+        return _trimmed([self.counts, self.authors, self.sentiment, self.posts, self.platforms, self.samples,
+                         self.measures])
 
     @classmethod
     def from_wire(cls, data: list[Any]) -> Contribution:
@@ -94,6 +91,13 @@ class Contribution:
         return sum(self.counts)
 
 
+def _trimmed(wire: list[Any]) -> list[Any]:
+    """The wire form leaves trailing empty fields out (keeps counts, authors, sentiment)."""
+    while len(wire) > 3 and not wire[-1]:
+        wire.pop()
+    return wire
+
+
 def _merge_bounded(into: dict[str, int], other: dict[str, int], bound: int) -> None:
     for k, n in other.items():
         if k in into:
@@ -106,7 +110,9 @@ WireRow = tuple[str, str, int, list[Any]]  # dimension, key, minute start (epoch
 # Shared by the rows of dimensions that never fill them (authors, platforms): nothing writes to them.
 _NO_MAP: Final[dict[str, int]] = {}
 _NO_LIST: Final[list[Any]] = []
-_TRACKED: Final = frozenset(("post", "hashtag", "brand"))
+# Dimensions whose rows track actors, posts and sample texts (alerts on them show those): not
+# platforms (everybody), not authors (just the author).
+TRACKED_DIMENSIONS: Final = frozenset(("post", "hashtag", "brand"))
 
 
 def pack_rows(events: Iterable[CanonicalEvent], measures: Sequence[RuleMeasure]) -> list[WireRow]:
@@ -121,7 +127,8 @@ def pack_rows(events: Iterable[CanonicalEvent], measures: Sequence[RuleMeasure])
     rows: dict[tuple[str, str, int], list[Any]] = {}
     n_rules = len(measures)
     # Per dimension, once: (indices of the rules that watch it, tracks actors/posts/samples).
-    shape = {dim: ([i for i, m in enumerate(measures) if dim in m.dimensions], dim in _TRACKED) for dim in DIMENSIONS}
+    shape = {dim: ([i for i, m in enumerate(measures) if dim in m.dimensions], dim in TRACKED_DIMENSIONS)
+             for dim in DIMENSIONS}
     rule_weights = [(m.weights, m.sentiment_max) for m in measures]
     n_kinds = len(KIND_ORDER)
     for ev in events:
@@ -185,12 +192,7 @@ def pack_rows(events: Iterable[CanonicalEvent], measures: Sequence[RuleMeasure])
                 row_measures = row[6]
                 for i in ruled:
                     row_measures[i] += values[i]
-    out: list[WireRow] = []
-    for (dim, key, minute), row in rows.items():
-        while len(row) > 3 and not row[-1]:  # as Contribution.to_wire: trailing empty fields left out
-            row.pop()
-        out.append((dim, key, minute, row))
-    return out
+    return [(dim, key, minute, _trimmed(row)) for (dim, key, minute), row in rows.items()]
 
 
 # source (social.keyed) partition, pack offset, the router's clocks (raw partition -> newest event

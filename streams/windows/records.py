@@ -8,17 +8,13 @@ from typing import Any
 
 from schemas.event import format_time_ms
 from streams.detect.lifecycle import Transition
-from streams.windows.contributions import KIND_ORDER, MAX_AUTHORS, MINUTE_MS, Contribution
+from streams.windows.contributions import KIND_ORDER, MAX_AUTHORS, MINUTE_MS, TRACKED_DIMENSIONS, Contribution
 from streams.windows.state import MinuteBucket, WindowPartition
 
 # Sliding windows reported with every minute: name -> minutes.
 WINDOWS = {"5m": 5, "1h": 60}
 # Distinct actors are kept per minute; their union is reported for short windows only (cheap there).
 _ACTORS_UP_TO_MINUTES = 5
-# Dimensions whose buckets track actors (see contributions): not platforms (everybody), not authors.
-_TRACKED = frozenset(("post", "hashtag", "brand"))
-_PLURAL = {"post": "posts", "comment": "comments", "reply": "replies", "like": "likes", "share": "shares",
-           "view": "views", "mention": "mentions", "follow": "follows", "vote": "votes"}
 
 
 def combined(buckets: Iterable[MinuteBucket]) -> Contribution:
@@ -70,40 +66,41 @@ class EngagementRecords:
         data = bucket.data if bucket is not None else Contribution()
         counts = _counts(data.counts)
         minute_score = self.score(data.counts)
-        tracked = dim in _TRACKED
+        tracked = dim in TRACKED_DIMENSIONS
         actors: int | None = (len(data.authors) if tracked else 1 if dim == "author" and counts["total"] else None)
         previous = per_key.get(minute - MINUTE_MS)
         minute_text, end_text, starts = self._minute_times(minute)
         if self._emitted[0] != emitted_at_ms:
             self._emitted = (emitted_at_ms, format_time_ms(emitted_at_ms))
         windows: dict[str, Any] = {}
-        if len(per_key) == 1:
-            # The only minute of the key: every window holds just it, the window before held nothing.
-            rounded = round(minute_score, 3)
-            for (name, minutes), start_text in zip(WINDOWS.items(), starts, strict=True):
-                window: dict[str, Any] = {"start": start_text, "end": end_text, **counts, "score": rounded,
-                                          "velocity": rounded}
-                if minutes <= _ACTORS_UP_TO_MINUTES:
-                    window["unique_actors"] = actors
-                windows[name] = window
-        else:
-            # One pass over the key's minutes in the longest window; shorter windows are its suffix.
+        # The only minute of the key (most authors and posts): every window holds just it, the
+        # window before held nothing. Else one pass over the key's minutes in the longest window;
+        # shorter windows are its suffix.
+        single = len(per_key) == 1
+        if not single:
             first = minute - (max(WINDOWS.values()) - 1) * MINUTE_MS
             in_window = [(m, b) for m, b in per_key.items() if first <= m <= minute]
-            for (name, minutes), start_text in zip(WINDOWS.items(), starts, strict=True):
+        for (name, minutes), start_text in zip(WINDOWS.items(), starts, strict=True):
+            if single:
+                window_counts, now_score, before_score, window_actors = counts, minute_score, 0.0, actors
+            else:
                 start = minute - (minutes - 1) * MINUTE_MS
                 buckets = [b for m, b in in_window if m >= start]
                 summed = [sum(column) for column in zip(*(b.data.counts for b in buckets), strict=True)]
+                window_counts = _counts(summed or [0] * len(KIND_ORDER))
                 now_score = self.score(summed) if summed else 0.0
                 # The window one minute earlier: this minute out, the one that slid out back in.
                 dropped = per_key.get(minute - minutes * MINUTE_MS)
                 before_score = now_score - minute_score + (self.score(dropped.data.counts) if dropped else 0.0)
-                window = {"start": start_text, "end": end_text, **_counts(summed or [0] * len(KIND_ORDER)),
-                          "score": round(now_score, 3), "velocity": round(now_score - before_score, 3)}
+                window_actors = None
                 if minutes <= _ACTORS_UP_TO_MINUTES:
-                    window["unique_actors"] = (len(set().union(*(b.data.authors for b in buckets))) if tracked
-                                               else 1 if dim == "author" else None)
-                windows[name] = window
+                    window_actors = (len(set().union(*(b.data.authors for b in buckets))) if tracked
+                                     else 1 if dim == "author" else None)
+            window: dict[str, Any] = {"start": start_text, "end": end_text, **window_counts,
+                                      "score": round(now_score, 3), "velocity": round(now_score - before_score, 3)}
+            if minutes <= _ACTORS_UP_TO_MINUTES:
+                window["unique_actors"] = window_actors
+            windows[name] = window
         return {
             "dimension": dim,
             "key": key,

@@ -73,8 +73,10 @@ def test_record_windows_match_the_definition(layout: dict[int, tuple[list[int], 
 
 
 def test_counts_name_every_kind_in_kind_order() -> None:
-    from streams.windows.records import _PLURAL, _counts
+    from streams.windows.records import _counts
 
+    plural = {"post": "posts", "comment": "comments", "reply": "replies", "like": "likes", "share": "shares",
+              "view": "views", "mention": "mentions", "follow": "follows", "vote": "votes"}
     counts = [10 ** i for i in range(len(KIND_ORDER))]
     named = _counts(counts)
-    assert named == {**{_PLURAL[k]: n for k, n in zip(KIND_ORDER, counts, strict=True)}, "total": sum(counts)}
+    assert named == {**{plural[k]: n for k, n in zip(KIND_ORDER, counts, strict=True)}, "total": sum(counts)}
