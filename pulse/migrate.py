@@ -109,6 +109,9 @@ def create_topics(settings: Settings, echo: Callable[[str], Any] = print) -> lis
 
 
 def _topic_config(topic: str, names: TopicNames) -> dict[str, str]:
+    if topic in names.state():
+        # One entry per key is all a restart reads: older values and deleted keys are compacted away.
+        return {"cleanup.policy": "compact"}
     if topic in (names.keyed, names.contributions):
         # Internal hand-off between worker stages: a day is plenty to recover from any outage.
         return {"retention.ms": str(24 * 3600 * 1000)}

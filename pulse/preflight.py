@@ -43,7 +43,7 @@ def check_kafka_topics(settings: Settings) -> None:
             parts = consumer.partitions_for_topic(topic)
             if not parts:
                 raise PulseError(f"topic {topic} does not exist; run `pulse migrate` first")
-            if topic == names.keyed and len(parts) != settings.topic_partitions:
+            if topic in (names.keyed, *names.state()) and len(parts) != settings.topic_partitions:
                 raise PulseError(f"topic {topic} has {len(parts)} partitions but PULSE_TOPIC_PARTITIONS is "
                                  f"{settings.topic_partitions}; set it to {len(parts)}")
     finally:

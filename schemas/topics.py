@@ -16,11 +16,18 @@ KEYED = "social.keyed"
 # (dimension, key), so one windows task owns every update of a key.
 CONTRIBUTIONS = "social.contributions"
 
+# Internal, compacted: the state of the stateful stages, partition p holding the state of input
+# partition p. Named as Faust named these tables' changelogs (app id, table name), so the state
+# of a deployment that ran an earlier version is read as is.
+DEDUPE_CHANGELOG = "social-pulse-dedupe-changelog"
+WINDOWS_CHANGELOG = "social-pulse-windows-windows-changelog"
+
 # Alert changes `pulse notify` could not deliver to a subscriber after its last retry, with the reason.
 NOTIFY_DLQ = "social.notify.dlq"
 
 CONTRACT_TOPICS = (RAW, EVENTS, ENGAGEMENT, ALERTS, DLQ)
 INTERNAL_TOPICS = (KEYED, CONTRIBUTIONS)
+STATE_TOPICS = (DEDUPE_CHANGELOG, WINDOWS_CHANGELOG)
 NOTIFY_TOPICS = (NOTIFY_DLQ,)
 
 
@@ -65,5 +72,16 @@ class TopicNames:
     def contributions(self) -> str:
         return self.name(CONTRIBUTIONS)
 
+    @property
+    def dedupe_changelog(self) -> str:
+        return self.name(DEDUPE_CHANGELOG)
+
+    @property
+    def windows_changelog(self) -> str:
+        return self.name(WINDOWS_CHANGELOG)
+
+    def state(self) -> list[str]:
+        return [self.name(t) for t in STATE_TOPICS]
+
     def all(self) -> list[str]:
-        return [self.name(t) for t in (*CONTRACT_TOPICS, *INTERNAL_TOPICS, *NOTIFY_TOPICS)]
+        return [self.name(t) for t in (*CONTRACT_TOPICS, *INTERNAL_TOPICS, *STATE_TOPICS, *NOTIFY_TOPICS)]

@@ -23,8 +23,9 @@ from schemas.topics import TopicNames
 from sinks.clickhouse_writer import ClickHouseWriter
 from sinks.event_rows import EVENT_COLUMNS, event_columns
 from streams import metrics
-from streams.agents.outputs import Changelog, agent_outputs
-from streams.agents.pack_reader import PackReader
+from streams.agents.changelog import Changelog
+from streams.agents.outputs import agent_outputs
+from streams.agents.partition_reader import PartitionReader
 from streams.agents.stage_metrics import observe_faust_batch
 from streams.dedupe import DedupeState, PackRecord
 from streams.detect.config import load_detector_config
@@ -63,28 +64,35 @@ def slices_by_size(events: list[Any], max_bytes: int) -> list[list[Any]]:
 
 
 class PartitionStates:
-    """DedupeState per owned partition, rebuilt from the Faust table after every (re)assignment."""
+    """DedupeState per owned partition, rebuilt from the changelog after every (re)assignment."""
 
-    def __init__(self, table: Any, horizon_ms: int) -> None:
-        self._table = table
+    def __init__(self, changelog: Changelog, horizon_ms: int) -> None:
+        self._changelog = changelog
         self._horizon_ms = horizon_ms
         self._states: dict[int, DedupeState] = {}
+        self._revocations = 0
 
-    def get(self, partition: int) -> DedupeState:
+    def loaded(self, partition: int) -> bool:
+        return partition in self._states
+
+    async def get(self, partition: int) -> DedupeState:
         state = self._states.get(partition)
         if state is None:
+            revocations = self._revocations
+            entries = await self._changelog.load(partition)
             state = DedupeState(self._horizon_ms)
             prefix = f"{partition}:"
-            loaded = 0
-            for key, value in list(self._table.data.items()):
+            for key, value in entries.items():
                 if isinstance(key, str) and key.startswith(prefix) and value:
                     state.load(int(key[len(prefix):]), PackRecord.from_json(value))
-                    loaded += 1
-            log.info("partition %d: dedupe state rebuilt from %d records, %d keys", partition, loaded, len(state))
-            self._states[partition] = state
+            log.info("partition %d: dedupe state rebuilt from %d records, %d keys", partition, len(entries), len(state))
+            # Revoked while loading: what was read may be stale by the time it is ours again.
+            if revocations == self._revocations:
+                self._states[partition] = state
         return state
 
     def forget(self, partitions: set[int]) -> None:
+        self._revocations += 1
         for p in partitions:
             self._states.pop(p, None)
 
@@ -107,9 +115,9 @@ def build_enricher(settings: Settings) -> Enricher:
 def register_store(app: faust.App, settings: Settings) -> None:
     names = TopicNames(settings.topic_prefix)
     keyed_topic = app.topic(names.keyed, value_serializer="raw", key_serializer="raw")
-    # Keys "partition:offset" of a pack, values its PackRecord; both serialized as JSON.
-    table = app.Table("dedupe", default=None, partitions=settings.topic_partitions)
-    states = PartitionStates(table, settings.dedupe_horizon_s * 1000)
+    # Keys "partition:offset" of a pack, values its PackRecord.
+    changelog = Changelog(settings, names.dedupe_changelog)
+    states = PartitionStates(changelog, settings.dedupe_horizon_s * 1000)
     enricher = build_enricher(settings)
     measures = rule_measures(load_detector_config(settings.detector_config_file))
     writer = ClickHouseWriter(settings.clickhouse, "events_local", max_backoff_s=settings.sink_retry_max_s)
@@ -122,11 +130,10 @@ def register_store(app: faust.App, settings: Settings) -> None:
 
     @app.agent(keyed_topic, name="store")
     async def store(stream: Any) -> None:
-        async with agent_outputs(settings, f"{app.conf.id}-store", names.keyed) as (sender, gaps):
+        async with agent_outputs(settings, f"{app.conf.id}-store", names.keyed, changelog) as (sender, gaps):
             await store_batches(stream, sender, gaps)
 
-    async def store_batches(stream: Any, sender: BatchSender, gaps: PackReader) -> None:
-        changelog = Changelog(table, sender)
+    async def store_batches(stream: Any, sender: BatchSender, gaps: PartitionReader) -> None:
         events_partitions = await sender.partitions(names.events)
         contribution_partitions = await sender.partitions(names.contributions)
         # Packs vary from a few events (live traffic) to thousands (a backlog): take many, and store
@@ -139,13 +146,13 @@ def register_store(app: faust.App, settings: Settings) -> None:
         try:
             async for taken in stream.noack_take(MAX_PACKS_PER_TAKE, within=settings.batch_within_s):
                 for batch in slices_by_size(taken, MAX_SLICE_BYTES):
-                    previous = await store_slice(batch, sender, gaps, changelog, events_partitions,
+                    previous = await store_slice(batch, sender, gaps, events_partitions,
                                                  contribution_partitions, previous)
         finally:
             if previous is not None:
                 await previous
 
-    async def store_slice(batch: list[Any], sender: BatchSender, gaps: PackReader, changelog: Changelog,
+    async def store_slice(batch: list[Any], sender: BatchSender, gaps: PartitionReader,
                           events_partitions: int, contribution_partitions: int,
                           previous: asyncio.Future[None] | None) -> asyncio.Future[None]:
         """Decide the slice and send its contributions; returns the task that makes the rest durable
@@ -154,10 +161,15 @@ def register_store(app: faust.App, settings: Settings) -> None:
         source_packs: list[SourcePack] = []
         touched: dict[int, DedupeState] = {}
         duplicates = 0
+        if previous is not None and not all(states.loaded(e.message.partition) for e in batch):
+            # A partition (re)assigned: its state is read from the changelog, which must first hold
+            # what the slice in flight writes.
+            await previous
+            previous = None
         decide_started = time.perf_counter()
         for event in batch:
             msg = event.message
-            state = touched.get(msg.partition) or states.get(msg.partition)
+            state = touched.get(msg.partition) or await states.get(msg.partition)
             touched[msg.partition] = state
             missing = state.missing_before(msg.offset)
             packs = [(msg.offset, msg.value)]
@@ -203,7 +215,7 @@ def register_store(app: faust.App, settings: Settings) -> None:
                 await sender.send_all(names.events, event_records(new, events_partitions, now_ms))
                 await insert
             stored = time.perf_counter()
-            await changelog.flush()
+            await changelog.flush(sender)
             log.debug("store slice: %d packs, %d new events, decided in %.3fs, contributions %.3fs, "
                       "stored %.3fs, changelog %.3fs", len(batch), len(new), decided - decide_started,
                       started - decided, stored - started, time.perf_counter() - stored)

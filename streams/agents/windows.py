@@ -21,8 +21,9 @@ import orjson
 
 from schemas.topics import TopicNames
 from streams import metrics
-from streams.agents.outputs import Changelog, agent_outputs
-from streams.agents.pack_reader import PackReader
+from streams.agents.changelog import Changelog
+from streams.agents.outputs import agent_outputs
+from streams.agents.partition_reader import PartitionReader
 from streams.agents.stage_metrics import forget_window_state, observe_faust_batch, observe_window_state
 from streams.detect.config import load_detector_config
 from streams.kafka_batch import BatchSender, Record
@@ -41,28 +42,31 @@ MAX_QUIET_WALK = 180
 
 
 class Partitions:
-    """WindowPartition + AlertEngine + newest offset per owned partition, rebuilt from the table."""
+    """WindowPartition + AlertEngine + newest offset per owned partition, rebuilt from the changelog."""
 
-    def __init__(self, table: Any, settings: Settings) -> None:
-        self._table = table
+    def __init__(self, changelog: Changelog, settings: Settings) -> None:
+        self._changelog = changelog
         self._settings = settings
         self._config = load_detector_config(settings.detector_config_file)
         self.parts: dict[int, tuple[WindowPartition, AlertEngine]] = {}
         self.last_offset: dict[int, int] = {}
+        self._revocations = 0
 
     def new(self) -> tuple[WindowPartition, AlertEngine]:
         partitions = self._settings.topic_partitions  # of social.keyed and of social.raw
         return (WindowPartition(self._settings.window_grace_s * 1000, partitions, partitions),
                 AlertEngine(self._config))
 
-    def get(self, q: int, now_ms: int) -> tuple[WindowPartition, AlertEngine]:
+    async def get(self, q: int, now_ms: int) -> tuple[WindowPartition, AlertEngine]:
         found = self.parts.get(q)
         if found is not None:
             return found
+        revocations = self._revocations
+        entries = await self._changelog.load(q)
         part, engine = self.new()
         prefix = f"{q}:"
-        self.last_offset[q] = -1
-        for key, value in list(self._table.data.items()):
+        last_offset = -1
+        for key, value in entries.items():
             if not (isinstance(key, str) and key.startswith(prefix)) or value is None:
                 continue
             kind, _, rest = key[len(prefix):].partition("\x1f")
@@ -74,15 +78,19 @@ class Partitions:
                 engine.load((int(index), dim, k), value)
             elif kind == "c":
                 part.load_clock(value, now_ms)
-                self.last_offset[q] = int(value.get("offset", -1))
+                last_offset = int(value.get("offset", -1))
             elif kind == "p":
                 engine.load_population(value)
         log.info("windows partition %d: rebuilt %d keys, %d detector states", q, len(part.buckets),
                  len(engine.states))
-        self.parts[q] = (part, engine)
+        self.last_offset[q] = last_offset
+        # Revoked while loading: what was read may be stale by the time it is ours again.
+        if revocations == self._revocations:
+            self.parts[q] = (part, engine)
         return part, engine
 
     def forget(self, partitions: set[int]) -> None:
+        self._revocations += 1
         for q in partitions:
             self.parts.pop(q, None)
             self.last_offset.pop(q, None)
@@ -99,8 +107,8 @@ def _state_key(q: int, sk: StateKey) -> str:
 def register_windows(app: faust.App, settings: Settings) -> None:
     names = TopicNames(settings.topic_prefix)
     topic = app.topic(names.contributions, value_serializer="raw", key_serializer="raw")
-    table = app.Table("windows", default=None, partitions=settings.topic_partitions)
-    owned = Partitions(table, settings)
+    changelog = Changelog(settings, names.windows_changelog)
+    owned = Partitions(changelog, settings)
     records = EngagementRecords(settings.engagement_weights)
 
     @app.on_partitions_revoked.connect
@@ -111,11 +119,10 @@ def register_windows(app: faust.App, settings: Settings) -> None:
 
     @app.agent(topic, name="windows")
     async def windows(stream: Any) -> None:
-        async with agent_outputs(settings, f"{app.conf.id}-windows", names.contributions) as (sender, gaps):
+        async with agent_outputs(settings, f"{app.conf.id}-windows", names.contributions, changelog) as (sender, gaps):
             await window_batches(stream, sender, gaps)
 
-    async def window_batches(stream: Any, sender: BatchSender, gaps: PackReader) -> None:
-        changelog = Changelog(table, sender)
+    async def window_batches(stream: Any, sender: BatchSender, gaps: PartitionReader) -> None:
         engagement_partitions = await sender.partitions(names.engagement)
         alert_partitions = await sender.partitions(names.alerts)
         # Each message holds a whole store batch for one partition, already batched upstream: take
@@ -123,11 +130,13 @@ def register_windows(app: faust.App, settings: Settings) -> None:
         async for batch in stream.noack_take(16, within=min(0.1, settings.batch_within_s)):
             now_ms = int(time.time() * 1000)
             touched: dict[int, list[BucketKey]] = {}
+            states: dict[int, tuple[WindowPartition, AlertEngine]] = {}
             late = 0
             for event in batch:
                 msg = event.message
                 q = msg.partition
-                part, _ = owned.get(q, now_ms)
+                part, engine = states.get(q) or await owned.get(q, now_ms)
+                states[q] = (part, engine)
                 changed_here = touched.setdefault(q, [])
                 messages = [(msg.offset, msg.value)]
                 newest = owned.last_offset.get(q, -1)
@@ -148,7 +157,7 @@ def register_windows(app: faust.App, settings: Settings) -> None:
             engagement: list[Record] = []
             alerts: list[Record] = []
             for q, changed in touched.items():
-                part, engine = owned.get(q, now_ms)
+                part, engine = states[q]
                 changes: list[AlertChange] = []
                 engine.closed_before = part.closed_before
                 for dim, key, minute in dict.fromkeys(changed):
@@ -187,7 +196,7 @@ def register_windows(app: faust.App, settings: Settings) -> None:
                 observe_window_state(q, len(part.buckets), sum(map(len, part.by_minute.values())),
                                      len(engine.states), len(engine.open))
             await asyncio.gather(sender.send_all(names.engagement, engagement), sender.send_all(names.alerts, alerts))
-            await changelog.flush()
+            await changelog.flush(sender)
             log.debug("windows batch: %d messages, %d engagement updates, %d alert changes, %d late, %.3fs",
                       len(batch), len(engagement), len(alerts), late, time.time() - now_ms / 1000)
             metrics.LATE_EVENTS.inc(late)
