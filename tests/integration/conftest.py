@@ -133,6 +133,15 @@ class Pipeline:
         logs = "\n".join(f"--- {name}:\n{self.log_tail(name)}" for name in self.workers)
         raise AssertionError(f"{what}: expected {expected!r}, last saw {last!r} after {timeout}s\n{logs}")
 
+    def wait_for_unique_events(self, n: int, timeout: float = 90) -> None:
+        """Wait until `events` holds n unique events and `engagement_by_minute` counts all of them:
+        ClickHouse commits an insert's part of events_local before the part its materialized view
+        writes, so a reader can see the events a moment before their engagement counts."""
+        self.wait_for(f"{n} unique events in events and engagement_by_minute", lambda: (
+            self.scalar("SELECT count() FROM {db}.events"),
+            self.scalar("SELECT sum(total) FROM {db}.engagement_by_minute WHERE dimension = 'platform'")),
+            (n, n), timeout=timeout)
+
     def log_tail(self, name: str, lines: int = 60) -> str:
         """The worker's log without Faust's boxed tables, last lines only."""
         text = [ln for ln in self.worker_log(name).splitlines() if ln.strip() and ln.lstrip()[:1] not in "│┌└├"]

@@ -34,8 +34,7 @@ def stored_rows(p: Pipeline) -> dict[tuple[str, str, int], tuple[int, ...]]:
 
 def assert_exact(p: Pipeline, truth: GroundTruth, timeout: float = 180) -> None:
     """Wait until ClickHouse holds exactly the unique events, then compare every count."""
-    p.wait_for("unique events in ClickHouse", lambda: p.scalar("SELECT count() FROM {db}.events"),
-               truth.unique_events, timeout=timeout)
+    p.wait_for_unique_events(truth.unique_events, timeout=timeout)
     expected, stored = expected_rows(truth), stored_rows(p)
     missing = {k: v for k, v in expected.items() if stored.get(k) != v}
     extra = {k: v for k, v in stored.items() if k not in expected}

@@ -41,10 +41,10 @@ def test_events_and_dead_letters_match_their_schemas_and_inherit(pipeline: Pipel
     pipeline.start_worker(PULSE_WATCHLIST_FILE=str(WATCHLIST))
     post_text = "Loving the new Acme rocket 🚀 #launchday @wile_e https://example.com/x?utm_source=tw"
     pipeline.produce([ev("p1", "post", post_text), b"{oops"])
-    pipeline.wait_for("post stored", lambda: pipeline.scalar("SELECT count() FROM {db}.events"), 1)
+    pipeline.wait_for_unique_events(1)
     pipeline.produce([ev("l1", "like", target="p1", minute=1), ev("c1", "comment", "not good at all 😡", "p1", 1),
                       ev("l2", "like", target="unknown-post", minute=1)])
-    pipeline.wait_for("all stored", lambda: pipeline.scalar("SELECT count() FROM {db}.events"), 4)
+    pipeline.wait_for_unique_events(4)
 
     rows = {r[0]: r[1:] for r in pipeline.query(
         "SELECT id, hashtags, brands, mentions, lang, sentiment, author_tier FROM {db}.events")}

@@ -74,7 +74,7 @@ def test_worker_and_windows_child_expose_checked_metrics(pipeline: Pipeline) -> 
     likes = [event(i, minute=i % 3) for i in range(200)]
     posts = [event(1000 + i, kind="post", minute=i % 3) for i in range(20)]
     pipeline.produce(likes + posts + likes[:50] + [b"not json", b"[1]"])
-    pipeline.wait_for("unique events", lambda: pipeline.scalar("SELECT count() FROM {db}.events"), 220)
+    pipeline.wait_for_unique_events(220)
     pipeline.wait_for("dead letters", lambda: pipeline.scalar("SELECT count() FROM {db}.dead_letters"), 2)
 
     def main_metrics() -> tuple[float, float]:

@@ -24,7 +24,7 @@ def test_replay_counts_unique_events_and_dead_letters(pipeline: Pipeline) -> Non
     out = pipeline.pulse("replay", str(ndjson), "--no-progress")
     assert "produced 404 message(s), skipped 1 blank line(s)" in out.stdout
     pipeline.start_worker()
-    pipeline.wait_for("unique events", lambda: pipeline.scalar("SELECT count() FROM {db}.events"), 301)
+    pipeline.wait_for_unique_events(301)
     pipeline.wait_for("dead letters", lambda: pipeline.scalar("SELECT count() FROM {db}.dead_letters"), 3)
     errors = sorted(r[0] for r in pipeline.query("SELECT error FROM {db}.dead_letters"))
     assert errors[0].startswith("kind: unknown kind 'nope'")

@@ -118,8 +118,7 @@ def test_live_page_shows_the_run_updates_and_survives_an_outage(pipeline: Pipeli
               expected=12, opened_ms=now_ms - 120_000),
     ], topic="social.alerts")
     pipeline.start_worker("w1", PULSE_WATCHLIST_FILE=str(WATCHLIST))
-    pipeline.wait_for("unique events", lambda: pipeline.scalar("SELECT count() FROM {db}.events"),
-                      truth.unique_events)
+    pipeline.wait_for_unique_events(truth.unique_events)
     pipeline.wait_for("dead letters", lambda: pipeline.scalar("SELECT count() FROM {db}.dead_letters"),
                       truth.malformed)
     pipeline.produce([HOSTILE.encode()])  # the newest dead letter, so the page lists it
