@@ -30,7 +30,11 @@ class PartitionReader:
             consumer = AIOKafkaConsumer(bootstrap_servers=self._settings.kafka_bootstrap,
                                         enable_auto_commit=False, group_id=None,
                                         max_partition_fetch_bytes=8 * 1024 * 1024,
-                                        fetch_max_bytes=64 * 1024 * 1024)
+                                        fetch_max_bytes=64 * 1024 * 1024,
+                                        # A read ends at a known offset: never wait for more data.
+                                        # (aiokafka's 500 ms long poll made every partition's state
+                                        # load take half a second, even an empty one.)
+                                        fetch_max_wait_ms=10)
             await consumer.start()
             self._consumer = consumer
         return self._consumer
