@@ -6,7 +6,9 @@
 3. starts one `pulse worker` and measures how fast unique rows become queryable in ClickHouse
    `events` — sustained rate between 10% and 90% of the rows, and overall from worker start —
    and the worker's peak RSS;
-4. measures the dedupe state's memory per remembered key in-process (tracemalloc).
+4. measures the dedupe state's memory per remembered key in-process (tracemalloc);
+5. once the worker has stopped, reads the windows stage's whole state back from its changelog as
+   a restarted worker would (`state_load`).
 """
 
 from __future__ import annotations
@@ -235,6 +237,8 @@ def run_bench(settings: Settings, events: int, seed: int, timeout_s: float,
         # Independent of what else runs on the machine: the worker's own CPU per raw message.
         "worker_cpu_us_per_event": _cpu_per_row(cpu, 0.1 * target, 0.9 * target),
         "dedupe_state_bytes_per_key": dedupe_bytes_per_key(),
+        # The windows state a restarted worker reads back (all partitions, one after the other).
+        "state_load": state_load(bench),
         "preload_seconds": round(load_s, 1),
         "machine": machine(),
     }
@@ -243,6 +247,33 @@ def run_bench(settings: Settings, events: int, seed: int, timeout_s: float,
     admin.disconnect()
     client.disconnect()
     return result
+
+
+def state_load(settings: Settings) -> dict[str, Any]:
+    """Read every partition of the windows changelog as a newly assigned worker does."""
+    import asyncio
+
+    from streams.agents.changelog import Changelog
+
+    async def load_all() -> int:
+        changelog = Changelog(settings, TopicNames(settings.topic_prefix).windows_changelog)
+        try:
+            return sum([len(await changelog.load(q)) for q in range(settings.topic_partitions)])
+        finally:
+            await changelog.close()
+
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+    topic = TopicNames(settings.topic_prefix).windows_changelog
+    ends = consumer.end_offsets([TopicPartition(topic, q) for q in range(settings.topic_partitions)])
+    consumer.close()
+    started = time.perf_counter()
+    entries = asyncio.run(load_all())
+    seconds = time.perf_counter() - started
+    # Records: every version written (not compacted yet); entries: the keys that remain.
+    return {"records": sum(ends.values()), "entries": entries, "seconds": round(seconds, 2),
+            "records_per_s": round(sum(ends.values()) / seconds)}
 
 
 def _cpu_per_row(cpu: list[tuple[int, float]], lo: float, hi: float) -> float:
