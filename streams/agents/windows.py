@@ -3,8 +3,9 @@ social.alerts.
 
 Per batch, in this order: merge the packs (idempotent per bucket, see WindowPartition), assess
 touched open minutes (alerts open within seconds), close the minutes the watermark passed (final
-assessment, resolve, learn), produce engagement updates and alert changes, persist the touched
-buckets, detector states and clocks to the table's changelog, and only then ack. A crash before
+assessment, resolve, learn), produce engagement updates (a closed minute's records spread over a
+few batches, EMISSIONS_PER_BATCH) and alert changes, persist the touched buckets, detector states
+and clocks (with the minutes still being emitted) to the changelog, and only then ack. A crash before
 the ack replays the batch: buckets skip what they had merged, detector states are the persisted
 ones, and a re-derived alert change carries the same deterministic alert_id.
 """
@@ -39,6 +40,12 @@ log = logging.getLogger(__name__)
 # Open alert keys walk at most this many empty closed minutes per close (after a long gap in
 # event time the remaining minutes are learned as one gap of zeros).
 MAX_QUIET_WALK = 180
+# Engagement records of closed minutes emitted per batch (~0.3 s of work): a minute closes with up
+# to ~100,000 keys at 10,000 events/s, and alerts queued behind one batch that emitted them all
+# waited ~8 s (BENCHMARKS.md, Session 5). What is left goes with the next batches, or after
+# IDLE_EMIT_S without input.
+EMISSIONS_PER_BATCH = 4000
+IDLE_EMIT_S = 0.5
 
 
 class Partitions:
@@ -125,85 +132,134 @@ def register_windows(app: faust.App, settings: Settings) -> None:
     async def window_batches(stream: Any, sender: BatchSender, gaps: PartitionReader) -> None:
         engagement_partitions = await sender.partitions(names.engagement)
         alert_partitions = await sender.partitions(names.alerts)
+        # One batch or one idle emission pass at a time (they share the state and the changelog).
+        busy = asyncio.Lock()
+
+        async def emit_when_idle() -> None:
+            """Emit what batches left of closed minutes when no input comes (the end of a stream)."""
+            while True:
+                await asyncio.sleep(IDLE_EMIT_S)
+                if busy.locked() or not any(p.emissions_pending for p, _ in owned.parts.values()):
+                    continue
+                async with busy:
+                    now_ms = int(time.time() * 1000)
+                    engagement: list[Record] = []
+                    budget = EMISSIONS_PER_BATCH
+                    for q, (part, _) in list(owned.parts.items()):
+                        if part.emissions_pending:
+                            budget -= _emit(part, records, budget, engagement_partitions, now_ms, engagement)
+                            changelog.put(q, f"{q}:c", {**part.clock_state(), "offset": owned.last_offset.get(q, -1)})
+                    try:
+                        await sender.send_all(names.engagement, engagement)
+                        await changelog.flush(sender)
+                    except Exception as exc:  # the next batch meets the same error and fails the stage
+                        log.warning("windows: idle emission failed: %s", exc)
+                    metrics.ENGAGEMENT_UPDATES.inc(len(engagement))
+
+        idle = asyncio.ensure_future(emit_when_idle())
+        try:
+            await take_batches(stream, sender, gaps, engagement_partitions, alert_partitions, busy)
+        finally:
+            idle.cancel()
+
+    async def take_batches(stream: Any, sender: BatchSender, gaps: PartitionReader, engagement_partitions: int,
+                           alert_partitions: int, busy: asyncio.Lock) -> None:
         # Each message holds a whole store batch for one partition, already batched upstream: take
         # what has arrived and go (waiting for more would only add to the alert latency).
         async for batch in stream.noack_take(16, within=min(0.1, settings.batch_within_s)):
-            now_ms = int(time.time() * 1000)
-            touched: dict[int, list[BucketKey]] = {}
-            states: dict[int, tuple[WindowPartition, AlertEngine]] = {}
-            late = 0
-            for event in batch:
-                msg = event.message
-                q = msg.partition
-                part, engine = states.get(q) or await owned.get(q, now_ms)
-                states[q] = (part, engine)
-                changed_here = touched.setdefault(q, [])
-                messages = [(msg.offset, msg.value)]
-                newest = owned.last_offset.get(q, -1)
-                if newest >= 0 and msg.offset > newest + 1:
-                    log.warning("contributions partition %d: %d..%d skipped by the consumer; reading them directly",
-                                q, newest + 1, msg.offset - 1)
-                    messages = [*await gaps.read(q, newest + 1, msg.offset), *messages]
-                for offset, value in messages:
-                    if offset <= newest:
-                        continue
-                    for source, pack_offset, clocks, rows in orjson.loads(value):
-                        raw_clocks = {int(r): int(ms) for r, ms in clocks.items()}
-                        changed, dropped = part.apply(source, pack_offset, raw_clocks, rows, now_ms)
-                        changed_here.extend(changed)
-                        late += dropped
-                    owned.last_offset[q] = max(owned.last_offset.get(q, -1), offset)
-                    await asyncio.sleep(0)  # a big backlog message: let heartbeats through
-            engagement: list[Record] = []
-            alerts: list[Record] = []
-            for q, changed in touched.items():
-                part, engine = states[q]
-                changes: list[AlertChange] = []
-                engine.closed_before = part.closed_before
-                for dim, key, minute in dict.fromkeys(changed):
+            async with busy:
+                await window_batch(batch, sender, gaps, engagement_partitions, alert_partitions)
+
+    async def window_batch(batch: list[Any], sender: BatchSender, gaps: PartitionReader,
+                           engagement_partitions: int, alert_partitions: int) -> None:
+        now_ms = int(time.time() * 1000)
+        touched: dict[int, list[BucketKey]] = {}
+        states: dict[int, tuple[WindowPartition, AlertEngine]] = {}
+        late = 0
+        for event in batch:
+            msg = event.message
+            q = msg.partition
+            part, engine = states.get(q) or await owned.get(q, now_ms)
+            states[q] = (part, engine)
+            changed_here = touched.setdefault(q, [])
+            messages = [(msg.offset, msg.value)]
+            newest = owned.last_offset.get(q, -1)
+            if newest >= 0 and msg.offset > newest + 1:
+                log.warning("contributions partition %d: %d..%d skipped by the consumer; reading them directly",
+                            q, newest + 1, msg.offset - 1)
+                messages = [*await gaps.read(q, newest + 1, msg.offset), *messages]
+            for offset, value in messages:
+                if offset <= newest:
+                    continue
+                for source, pack_offset, clocks, rows in orjson.loads(value):
+                    raw_clocks = {int(r): int(ms) for r, ms in clocks.items()}
+                    changed, dropped = part.apply(source, pack_offset, raw_clocks, rows, now_ms)
+                    changed_here.extend(changed)
+                    late += dropped
+                owned.last_offset[q] = max(owned.last_offset.get(q, -1), offset)
+                await asyncio.sleep(0)  # a big backlog message: let heartbeats through
+        engagement: list[Record] = []
+        alerts: list[Record] = []
+        budget = EMISSIONS_PER_BATCH
+        for q, changed in touched.items():
+            part, engine = states[q]
+            changes: list[AlertChange] = []
+            engine.closed_before = part.closed_before
+            for dim, key, minute in dict.fromkeys(changed):
+                bucket = part.bucket(dim, key, minute)
+                if minute >= part.closed_before and bucket is not None:
+                    changes.extend(engine.on_partial(dim, key, minute, bucket.data.measures, now_ms))
+            previous = part.closed_before
+            closing = part.close(now_ms)
+            engine.closed_before = part.closed_before
+            walk = set(closing)
+            if engine.open and previous:
+                start = max(previous, part.closed_before - MAX_QUIET_WALK * MINUTE_MS)
+                walk.update(range(start, part.closed_before, MINUTE_MS))
+            for minute in sorted(walk):
+                active = part.by_minute.get(minute)
+                for dim, key in sorted(active or ()):
                     bucket = part.bucket(dim, key, minute)
-                    if minute >= part.closed_before and bucket is not None:
-                        changes.extend(engine.on_partial(dim, key, minute, bucket.data.measures, now_ms))
-                previous = part.closed_before
-                closing = part.close(now_ms)
-                engine.closed_before = part.closed_before
-                walk = set(closing)
-                if engine.open and previous:
-                    start = max(previous, part.closed_before - MAX_QUIET_WALK * MINUTE_MS)
-                    walk.update(range(start, part.closed_before, MINUTE_MS))
-                for minute in sorted(walk):
-                    active = part.by_minute.get(minute)
-                    for dim, key in sorted(active or ()):
-                        bucket = part.bucket(dim, key, minute)
-                        measures = bucket.data.measures if bucket is not None else None
-                        changes.extend(engine.on_closed(dim, key, minute, measures, now_ms))
-                    changes.extend(engine.close_quiet(minute, active, now_ms))
-                engine.close_population(part.closed_before)
-                for dim, key, minute in part.take_emissions():
-                    value = orjson.dumps(records.record(part, dim, key, minute, now_ms))
-                    k = f"{dim}\x1f{key}".encode()
-                    engagement.append((partition_for_bytes(k, engagement_partitions), k, value))
-                for dim, key, rule, t in changes:
-                    minutes = WINDOWS["5m"]
-                    evidence = combined(part.window(dim, key, t.assessment.interval_start_ms, minutes))
-                    record = alert_record(t, rule.name, dim, key, evidence, minutes, now_ms)
-                    alerts.append((partition_for_key(t.alert_id, alert_partitions), t.alert_id.encode(),
-                                   orjson.dumps(record)))
-                    metrics.ALERTS.labels(rule.name, t.status, t.severity).inc()
-                part.prune()
-                engine.forget_idle(part.closed_before)
-                _persist(changelog, q, part, engine, owned.last_offset.get(q, -1))
-                observe_window_state(q, len(part.buckets), sum(map(len, part.by_minute.values())),
-                                     len(engine.states), len(engine.open))
-            await asyncio.gather(sender.send_all(names.engagement, engagement), sender.send_all(names.alerts, alerts))
-            await changelog.flush(sender)
-            log.debug("windows batch: %d messages, %d engagement updates, %d alert changes, %d late, %.3fs",
-                      len(batch), len(engagement), len(alerts), late, time.time() - now_ms / 1000)
-            metrics.LATE_EVENTS.inc(late)
-            metrics.ENGAGEMENT_UPDATES.inc(len(engagement))
-            observe_faust_batch("windows", app.consumer, batch)
-            for event in batch:
-                event.ack()
+                    measures = bucket.data.measures if bucket is not None else None
+                    changes.extend(engine.on_closed(dim, key, minute, measures, now_ms))
+                changes.extend(engine.close_quiet(minute, active, now_ms))
+            engine.close_population(part.closed_before)
+            budget -= _emit(part, records, max(0, budget), engagement_partitions, now_ms, engagement)
+            for dim, key, rule, t in changes:
+                minutes = WINDOWS["5m"]
+                evidence = combined(part.window(dim, key, t.assessment.interval_start_ms, minutes))
+                record = alert_record(t, rule.name, dim, key, evidence, minutes, now_ms)
+                alerts.append((partition_for_key(t.alert_id, alert_partitions), t.alert_id.encode(),
+                               orjson.dumps(record)))
+                metrics.ALERTS.labels(rule.name, t.status, t.severity).inc()
+            part.prune()
+            engine.forget_idle(part.closed_before)
+            _persist(changelog, q, part, engine, owned.last_offset.get(q, -1))
+            observe_window_state(q, len(part.buckets), sum(map(len, part.by_minute.values())),
+                                 len(engine.states), len(engine.open))
+        await asyncio.gather(sender.send_all(names.engagement, engagement), sender.send_all(names.alerts, alerts))
+        await changelog.flush(sender)
+        log.debug("windows batch: %d messages, %d engagement updates, %d alert changes, %d late, %.3fs",
+                  len(batch), len(engagement), len(alerts), late, time.time() - now_ms / 1000)
+        metrics.LATE_EVENTS.inc(late)
+        metrics.ENGAGEMENT_UPDATES.inc(len(engagement))
+        observe_faust_batch("windows", app.consumer, batch)
+        for event in batch:
+            event.ack()
+
+
+def _emit(part: WindowPartition, records: EngagementRecords, budget: int, partitions: int, now_ms: int,
+          out: list[Record]) -> int:
+    """Append the partition's due engagement records to `out` (see `take_emissions`); returns how
+    many keys of closed minutes that was."""
+    taken = part.take_emissions(max(0, budget))
+    for dim, key, minute in taken:
+        if part.bucket(dim, key, minute) is None:
+            continue
+        value = orjson.dumps(records.record(part, dim, key, minute, now_ms))
+        k = f"{dim}\x1f{key}".encode()
+        out.append((partition_for_bytes(k, partitions), k, value))
+    return len(taken)
 
 
 def _persist(changelog: Changelog, q: int, part: WindowPartition, engine: AlertEngine, offset: int) -> None:
