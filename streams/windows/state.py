@@ -164,7 +164,10 @@ class WindowPartition:
         later calls (so a backlog that closes minutes faster than the budget emits never piles up
         more than a minute)."""
         if self._closing_recovered:
+            # Every pending minute listed again from its buckets: the recovered ones and any that
+            # closed since the restart (already queued by `close`, so the queue starts afresh).
             minutes = sorted(self._closing_left)
+            self._closing.clear()
             self._closing_left.clear()
             for m in minutes:
                 self._queue_minute(m)

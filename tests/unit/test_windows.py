@@ -320,3 +320,22 @@ def test_a_minute_being_emitted_is_emitted_again_whole_after_a_restart_and_never
     assert len(restored.take_emissions(budget=100)) == 12  # at least once: all of it again
     restored.prune()
     assert restored.bucket("post", "p1", T0) is None
+
+
+def test_a_minute_closing_after_a_restart_joins_the_recovered_ones_without_double_counting() -> None:
+    part = partition()
+    apply(part, many_authors(10, T0), 0, clock=T0 + MINUTE_MS)
+    part.close(1_000)
+    part.take_emissions(budget=4)  # 8 keys of T0 still to go when the worker dies
+    apply(part, many_authors(10, T0 + MINUTE_MS, first=100), 1, clock=T0 + MINUTE_MS)
+    restored = partition()
+    for (dim, key), per_key in part.buckets.items():
+        for minute, bucket in per_key.items():
+            restored.load_bucket(dim, key, minute, MinuteBucket.from_list(orjson.loads(orjson.dumps(bucket.to_list()))))
+    restored.load_clock(orjson.loads(orjson.dumps(part.clock_state())), now_ms=0)
+    # The batch after the restart closes T0 + 1 before it emits anything (as the windows agent does).
+    apply(restored, [], 2, clock=T0 + 2 * MINUTE_MS)
+    assert restored.close(2_000) == [T0 + MINUTE_MS]
+    taken = restored.take_emissions(budget=100) + restored.take_emissions(budget=100)
+    assert sorted(bk[2] for bk in taken) == [T0] * 12 + [T0 + MINUTE_MS] * 12
+    assert not restored.emissions_pending
