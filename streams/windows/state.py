@@ -72,12 +72,11 @@ class WindowPartition:
         self.changed: set[BucketKey] = set()  # to persist (changelog)
         self.removed: set[BucketKey] = set()  # to delete from the changelog
         self._to_emit: set[BucketKey] = set()  # late revisions of closed minutes: emitted next
-        # Keys of closed minutes not emitted yet, oldest minute first, and how many per minute. A
-        # minute can close with ~100,000 keys: emitting them over several batches keeps alerts
-        # behind it waiting seconds, not tens of seconds. The minutes are persisted with the clocks.
-        self._closing: deque[BucketKey] = deque()
-        self._closing_left: dict[int, int] = {}
-        self._closing_recovered = False  # minutes known, keys to be listed again (after recovery)
+        # Per closed minute not fully emitted yet: its keys still to emit (None after a recovery:
+        # listed again from the buckets when next emitted). A minute can close with ~100,000 keys:
+        # emitting them over several batches keeps alerts behind it waiting seconds, not tens of
+        # seconds. The minutes are persisted with the clocks.
+        self._closing: dict[int, deque[tuple[str, str]] | None] = {}
 
     # ------------------------------------------------------------------ time
     def watermark(self, now_ms: int) -> int:
@@ -150,12 +149,11 @@ class WindowPartition:
     def _queue_minute(self, minute: int) -> None:
         keys = sorted(self.by_minute.get(minute, ()))
         if keys:
-            self._closing.extend((dim, key, minute) for dim, key in keys)
-            self._closing_left[minute] = len(keys)
+            self._closing[minute] = deque(keys)
 
     @property
     def emissions_pending(self) -> bool:
-        return bool(self._closing_left or self._to_emit)
+        return bool(self._closing or self._to_emit)
 
     def take_emissions(self, budget: int | None = None) -> list[BucketKey]:
         """Buckets to (re-)emit to social.engagement: every late revision, and keys of closed
@@ -163,39 +161,27 @@ class WindowPartition:
         older closed minutes go whole even beyond it, and only the newest closed minute waits for
         later calls (so a backlog that closes minutes faster than the budget emits never piles up
         more than a minute)."""
-        if self._closing_recovered:
-            # Every pending minute listed again from its buckets: the recovered ones and any that
-            # closed since the restart (already queued by `close`, so the queue starts afresh).
-            minutes = sorted(self._closing_left)
-            self._closing.clear()
-            self._closing_left.clear()
-            for m in minutes:
-                self._queue_minute(m)
-            self._closing_recovered = False
         out = sorted(self._to_emit, key=lambda bk: bk[2])
         self._to_emit = set()
-        newest = max(self._closing_left, default=None)
+        newest = max(self._closing, default=None)
         taken = 0
-        closing, left = self._closing, self._closing_left
-        while closing:
-            bk = closing[0]
-            if budget is not None and taken >= budget and bk[2] == newest:
-                break
-            closing.popleft()
-            n = left[bk[2]] - 1
-            if n:
-                left[bk[2]] = n
-            else:
-                del left[bk[2]]
-            out.append(bk)
-            taken += 1
+        for minute in sorted(self._closing):
+            keys = self._closing[minute]
+            if keys is None:  # recovered: all its keys again (at least once)
+                keys = self._closing[minute] = deque(sorted(self.by_minute.get(minute, ())))
+            while keys and not (budget is not None and taken >= budget and minute == newest):
+                dim, key = keys.popleft()
+                out.append((dim, key, minute))
+                taken += 1
+            if not keys:
+                del self._closing[minute]
         return out
 
     def prune(self) -> None:
         """Forget buckets that left the longest window and can no longer change (never those of a
         minute still being emitted)."""
         cutoff = min(self.closed_before - self.retain_ms, self.closed_before - self.grace_ms - MINUTE_MS,
-                     min(self._closing_left, default=self.closed_before))
+                     min(self._closing, default=self.closed_before))
         for m in [m for m in self.by_minute if m < cutoff]:
             for dim, key in self.by_minute.pop(m):
                 per_key = self.buckets[(dim, key)]
@@ -227,15 +213,13 @@ class WindowPartition:
     def clock_state(self) -> dict[str, Any]:
         return {"closed_before": self.closed_before,
                 "clocks": [[p, r, c.event_ms] for (p, r), c in self.sources.items()],
-                "emitting": sorted(self._closing_left)}
+                "emitting": sorted(self._closing)}
 
     def load_clock(self, data: dict[str, Any], now_ms: int) -> None:
         """Recovery: restored sources count as just heard from, so none is wrongly idle at start."""
         self.closed_before = int(data.get("closed_before", 0))
         self.started_ms = now_ms
         # Closed minutes whose emission was under way: all their keys go out again (at least once).
-        self._closing.clear()
-        self._closing_left = {int(m): 0 for m in data.get("emitting", [])}
-        self._closing_recovered = bool(self._closing_left)
+        self._closing = {int(m): None for m in data.get("emitting", [])}
         for p, r, event_ms in data.get("clocks", []):
             self.sources[(int(p), int(r))] = SourceClock(int(event_ms), now_ms)
