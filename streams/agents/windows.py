@@ -148,7 +148,7 @@ def register_windows(app: faust.App, settings: Settings) -> None:
                     for q, (part, _) in list(owned.parts.items()):
                         if part.emissions_pending:
                             budget -= _emit(part, records, budget, engagement_partitions, now_ms, engagement)
-                            changelog.put(q, f"{q}:c", {**part.clock_state(), "offset": owned.last_offset.get(q, -1)})
+                            _persist_clock(changelog, q, part, owned.last_offset.get(q, -1))
                     try:
                         await sender.send_all(names.engagement, engagement)
                         await changelog.flush(sender)
@@ -278,8 +278,13 @@ def _persist(changelog: Changelog, q: int, part: WindowPartition, engine: AlertE
     if engine.population_changed:
         changelog.put(q, f"{q}:p", engine.population_value())
         engine.population_changed = False
-    changelog.put(q, f"{q}:c", {**part.clock_state(), "offset": offset})
+    _persist_clock(changelog, q, part, offset)
     part.changed.clear()
     part.removed.clear()
     engine.changed.clear()
     engine.removed.clear()
+
+
+def _persist_clock(changelog: Changelog, q: int, part: WindowPartition, offset: int) -> None:
+    """The clocks (with the minutes still being emitted) and the newest input offset merged."""
+    changelog.put(q, f"{q}:c", {**part.clock_state(), "offset": offset})
