@@ -185,7 +185,7 @@ def ops_dashboard() -> db.Dashboard:
 
 # ---------------------------------------------------------------- engagement dashboard (ClickHouse)
 KEY_FILTER = "has([${key:singlequote}], key)"
-# An event belongs to a (dimension, key) as in the engagement_minute_mv of migration 0002.
+# An event belongs to a (dimension, key) as in the engagement_kind_mv of migration 0006.
 EVENT_FILTER = """multiIf('${dimension}' = 'hashtag', hasAny(hashtags, [${key:singlequote}]),
 '${dimension}' = 'brand', hasAny(brands, [${key:singlequote}]),
 '${dimension}' = 'platform', has([${key:singlequote}], toString(platform)),

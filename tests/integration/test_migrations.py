@@ -74,3 +74,46 @@ def test_the_dev_clickhouse_loads_every_table_before_serving(pipeline: Pipeline)
     # materialized view is loaded, and the view misses them (seen in the 30 s outage test).
     value = pipeline.query("SELECT value FROM system.server_settings WHERE name = 'async_load_databases'")
     assert value == [("0",)]
+
+
+def _insert_events(p: Pipeline, rows: list[tuple[str, str, str, int, str, str, list[str], list[str]]]) -> None:
+    p.ch.execute(f"INSERT INTO {p.database}.events_local (platform, id, kind, occurred_at, actor_id, target_id, "
+                 "hashtags, brands) VALUES", [list(column) for column in zip(*rows, strict=True)], columnar=True)
+
+
+def _engagement(p: Pipeline) -> list[tuple[object, ...]]:
+    return p.query("SELECT dimension, key, toUnixTimestamp(minute), posts, comments, replies, likes, shares, views, "
+                   "mentions, votes, total FROM {db}.engagement_by_minute ORDER BY dimension, key, minute")
+
+
+def test_engagement_by_minute_keeps_its_numbers_across_migration_0006(pipeline: Pipeline) -> None:
+    """0006 moves the per-minute states to one per kind: rows written before it are backfilled, a
+    duplicate insert still counts once, and going down and up again gives the same numbers."""
+    minute = 1_795_000_020_000
+    before = [("twitter", f"p{i}", "post", minute + i, f"u{i % 3}", "", ["launch"], ["acme"]) for i in range(5)]
+    before += [("twitter", f"l{i}", "like", minute + 60_000 + i, f"u{i}", "p1", [], []) for i in range(7)]
+    before += [("reddit", f"f{i}", "follow", minute + i, "u9", "u1", [], []) for i in range(2)]
+    after = [("twitter", f"s{i}", "share", minute + 60_500 + i, f"u{i}", "p1", ["launch"], []) for i in range(4)]
+    pipeline.pulse("migrate", "--skip-topics", "--to", "5")
+    _insert_events(pipeline, before)
+    pipeline.pulse("migrate", "--skip-topics")
+    _insert_events(pipeline, after + before[:3])  # the duplicates collapse, as before 0006
+    upgraded = _engagement(pipeline)
+    expected = {
+        ("platform", "twitter", minute // 1000): (5, 0, 0, 0, 0, 0, 0, 0, 5),
+        ("platform", "twitter", minute // 1000 + 60): (0, 0, 0, 7, 4, 0, 0, 0, 11),
+        ("platform", "reddit", minute // 1000): (0, 0, 0, 0, 0, 0, 0, 0, 2),  # follows count in total only
+        ("post", "p1", minute // 1000): (1, 0, 0, 0, 0, 0, 0, 0, 1),
+        ("post", "p1", minute // 1000 + 60): (0, 0, 0, 7, 4, 0, 0, 0, 11),
+        ("hashtag", "launch", minute // 1000): (5, 0, 0, 0, 0, 0, 0, 0, 5),
+        ("hashtag", "launch", minute // 1000 + 60): (0, 0, 0, 0, 4, 0, 0, 0, 4),
+        ("brand", "acme", minute // 1000): (5, 0, 0, 0, 0, 0, 0, 0, 5),
+    }
+    got = {(d, k, m): tuple(rest) for d, k, m, *rest in upgraded}
+    for key, counts in expected.items():
+        assert got[key] == counts, key
+    assert sum(v[-1] for (d, _, _), v in got.items() if d == "author") == 18
+    pipeline.pulse("migrate", "--down", "--to", "5")
+    assert _engagement(pipeline) == upgraded
+    pipeline.pulse("migrate", "--skip-topics")
+    assert _engagement(pipeline) == upgraded
