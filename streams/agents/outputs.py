@@ -13,14 +13,23 @@ from streams.settings import Settings
 
 @asynccontextmanager
 async def agent_outputs(settings: Settings, client_id: str, input_topic: str, changelog: Changelog) -> AsyncIterator[
-        tuple[BatchSender, PartitionReader]]:
-    """A started producer (as a BatchSender) and a reader for input gaps; both, and the changelog's
-    reader, stopped on exit."""
+        tuple[BatchSender, BatchSender, PartitionReader]]:
+    """Two started producers (as BatchSenders): one for bulk outputs and state, one for what the
+    alert path waits on; and a reader for input gaps. All of them, and the changelog's reader,
+    stopped on exit.
+
+    Why two: aiokafka has one produce request in flight per broker and producer, so a small record
+    on the alert path would otherwise wait behind megabytes of social.events or engagement records."""
     producer = make_producer(settings, client_id)
+    urgent = make_producer(settings, f"{client_id}-alert-path")
     gaps = PartitionReader(settings, input_topic)
     await producer.start()
     try:
-        yield BatchSender(producer), gaps
+        await urgent.start()
+        try:
+            yield BatchSender(producer), BatchSender(urgent), gaps
+        finally:
+            await urgent.stop()
     finally:
         await producer.stop()
         await gaps.stop()

@@ -1,11 +1,11 @@
 """social.keyed → dedupe → enrich → ClickHouse `events_local` and `social.events`.
 
-Per slice of packs: decide and enrich (state in memory), send the slice's contributions to the
-windows stage, then — overlapped with deciding the next slice — insert into ClickHouse (retrying
-until acknowledged), produce to social.events, persist the dedupe records to the table's
-changelog, and only then ack the packs. A crash anywhere before the ack replays the packs;
-`DedupeState` re-emits exactly the events those packs emitted, ClickHouse collapses the repeated
-rows, and the windows stage skips contributions it has merged.
+Per slice of packs: decide and enrich (state in memory) and send the slice's contributions to the
+windows stage. Behind that, in rounds that take every slice decided meanwhile (DurableRounds):
+insert into ClickHouse (retrying until acknowledged), produce to social.events, persist the dedupe
+records to the changelog, and only then ack the packs, in slice order. A crash anywhere before the
+ack replays the packs; `DedupeState` re-emits exactly the events those packs emitted, ClickHouse
+collapses the repeated rows, and the windows stage skips contributions it has merged.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import faust
@@ -24,6 +25,7 @@ from sinks.clickhouse_writer import ClickHouseWriter
 from sinks.event_rows import EVENT_COLUMNS, event_columns
 from streams import metrics
 from streams.agents.changelog import Changelog
+from streams.agents.durable_rounds import DurableRounds
 from streams.agents.outputs import agent_outputs
 from streams.agents.partition_reader import PartitionReader
 from streams.agents.stage_metrics import observe_faust_batch
@@ -42,9 +44,21 @@ from streams.windows.contributions import SourcePack, contribution_messages
 log = logging.getLogger(__name__)
 
 # Live traffic arrives as many small packs, a backlog as few big ones: a take is bounded in packs,
-# what is decoded and stored at once in bytes (~4 MB of packs is ~13,000 events).
+# what is decoded at once in bytes (~2 MB of packs is ~6,500 events), and what waits to be made
+# durable in events and packs (rounds grow up to that under a backlog).
 MAX_PACKS_PER_TAKE = 256
-MAX_SLICE_BYTES = 4 * 1024 * 1024
+MAX_SLICE_BYTES = 2 * 1024 * 1024
+MAX_UNDURABLE_EVENTS = 60_000
+# Contributions of what was taken leave right after it is decided (ClickHouse is behind, in
+# rounds): a short take window is most of the store's share of the alert latency.
+TAKE_WITHIN_S = 0.2
+
+
+@dataclass
+class DecidedSlice:
+    batch: list[Any]  # the taken Faust events, acked once the slice is durable
+    new: list[CanonicalEvent]
+    duplicates: int
 
 
 def slices_by_size(events: list[Any], max_bytes: int) -> list[list[Any]]:
@@ -130,42 +144,62 @@ def register_store(app: faust.App, settings: Settings) -> None:
 
     @app.agent(keyed_topic, name="store")
     async def store(stream: Any) -> None:
-        async with agent_outputs(settings, f"{app.conf.id}-store", names.keyed, changelog) as (sender, gaps):
-            await store_batches(stream, sender, gaps)
+        outputs = agent_outputs(settings, f"{app.conf.id}-store", names.keyed, changelog)
+        async with outputs as (sender, urgent, gaps):
+            await store_batches(stream, sender, urgent, gaps)
 
-    async def store_batches(stream: Any, sender: BatchSender, gaps: PartitionReader) -> None:
+    async def store_batches(stream: Any, sender: BatchSender, urgent: BatchSender, gaps: PartitionReader) -> None:
         events_partitions = await sender.partitions(names.events)
         contribution_partitions = await sender.partitions(names.contributions)
-        # Packs vary from a few events (live traffic) to thousands (a backlog): take many, and store
-        # them in slices of bounded size, so a backlog never decodes more than a slice at once.
-        # Slices are pipelined: while slice N's ClickHouse insert and social.events wait, slice N+1 is
-        # decided and its contributions sent (the alert path does not wait for ClickHouse). At most
-        # one slice's outputs are in flight; contributions leave strictly in slice order, which the
-        # windows stage's per-source offsets rely on.
-        previous: asyncio.Future[None] | None = None
-        try:
-            async for taken in stream.noack_take(MAX_PACKS_PER_TAKE, within=settings.batch_within_s):
-                for batch in slices_by_size(taken, MAX_SLICE_BYTES):
-                    previous = await store_slice(batch, sender, gaps, events_partitions,
-                                                 contribution_partitions, previous)
-        finally:
-            if previous is not None:
-                await previous
 
-    async def store_slice(batch: list[Any], sender: BatchSender, gaps: PartitionReader,
-                          events_partitions: int, contribution_partitions: int,
-                          previous: asyncio.Future[None] | None) -> asyncio.Future[None]:
-        """Decide the slice and send its contributions; returns the task that makes the rest durable
-        (ClickHouse, social.events, changelog) and then acks the slice."""
+        async def make_durable(slices: list[DecidedSlice]) -> None:
+            """One round: ClickHouse (retrying until acknowledged) and social.events for every
+            slice waiting, the dedupe records written so far, then the acks, in slice order."""
+            started = time.perf_counter()
+            new = [ev for s in slices for ev in s.new]
+            now_ms = int(time.time() * 1000)
+            if new:
+                # The insert waits in a thread while this task builds and sends social.events.
+                insert = asyncio.ensure_future(writer.insert_columns(EVENT_COLUMNS, event_columns(new, now_ms)))
+                await sender.send_all(names.events, event_records(new, events_partitions, now_ms))
+                await insert
+            stored = time.perf_counter()
+            await changelog.flush(sender)
+            log.debug("store round: %d slices, %d new events, stored %.3fs, changelog %.3fs", len(slices),
+                      len(new), stored - started, time.perf_counter() - stored)
+            metrics.EVENTS_STORED.inc(len(new))
+            for s in slices:
+                metrics.DUPLICATES.inc(s.duplicates)
+                observe_faust_batch("store", app.consumer, s.batch)
+                for event in s.batch:
+                    event.ack()
+
+        # Packs vary from a few events (live traffic) to thousands (a backlog): take many, and decide
+        # them in slices of bounded size, so a backlog never decodes more than a slice at once. Each
+        # decided slice sends its contributions at once (the alert path never waits for ClickHouse;
+        # contributions leave strictly in slice order, which the windows stage's per-source offsets
+        # rely on) and is made durable and acked by the rounds behind.
+        rounds = DurableRounds(make_durable, lambda s: len(s.new) + len(s.batch), MAX_UNDURABLE_EVENTS)
+        within = min(TAKE_WITHIN_S, settings.batch_within_s)
+        try:
+            async for taken in stream.noack_take(MAX_PACKS_PER_TAKE, within=within):
+                for batch in slices_by_size(taken, MAX_SLICE_BYTES):
+                    if not all(states.loaded(e.message.partition) for e in batch):
+                        # A partition (re)assigned: its state is read from the changelog, which must
+                        # first hold what the slices in flight write.
+                        await rounds.drained()
+                    await rounds.add(await decide(batch, urgent, gaps, contribution_partitions))
+        finally:
+            await rounds.close()
+
+    async def decide(batch: list[Any], urgent: BatchSender, gaps: PartitionReader,
+                     contribution_partitions: int) -> DecidedSlice:
+        """Dedupe and enrich the slice, queue its dedupe records, and send its contributions (with
+        the alert path's own producer)."""
         new: list[CanonicalEvent] = []
         source_packs: list[SourcePack] = []
         touched: dict[int, DedupeState] = {}
         duplicates = 0
-        if previous is not None and not all(states.loaded(e.message.partition) for e in batch):
-            # A partition (re)assigned: its state is read from the changelog, which must first hold
-            # what the slice in flight writes.
-            await previous
-            previous = None
         decide_started = time.perf_counter()
         for event in batch:
             msg = event.message
@@ -190,8 +224,8 @@ def register_store(app: faust.App, settings: Settings) -> None:
                     pack_new.append(ev)
                 new.extend(pack_new)
                 source_packs.append((msg.partition, offset, clocks, pack_new))
-        # The slice's dedupe records, taken before the next slice opens packs; flushed by `finish`.
-        # (Durable before the outputs is fine: a redelivered pack re-emits what its record says.)
+        # The slice's dedupe records, taken before the next slice opens packs; flushed by the next
+        # round. (Durable before the outputs is fine: a redelivered pack re-emits what its record says.)
         for partition, state in touched.items():
             for offset, record in state.close_batch().items():
                 changelog.put(partition, f"{partition}:{offset}", record.to_json())
@@ -202,27 +236,7 @@ def register_store(app: faust.App, settings: Settings) -> None:
         # pack sends the same rows under the same (partition, offset): windows skip them.
         contributions = contribution_messages(source_packs, measures, contribution_partitions,
                                               lambda key: partition_for_key(key, contribution_partitions))
-        await sender.send_all(names.contributions, [(q, None, orjson.dumps(v)) for q, v in contributions.items()])
-        if previous is not None:
-            await previous  # one ClickHouse insert at a time (one client), and acks in slice order
-        now_ms = int(time.time() * 1000)
-
-        async def finish() -> None:
-            started = time.perf_counter()
-            if new:
-                # The insert waits in a thread while this task builds and sends social.events.
-                insert = asyncio.ensure_future(writer.insert_columns(EVENT_COLUMNS, event_columns(new, now_ms)))
-                await sender.send_all(names.events, event_records(new, events_partitions, now_ms))
-                await insert
-            stored = time.perf_counter()
-            await changelog.flush(sender)
-            log.debug("store slice: %d packs, %d new events, decided in %.3fs, contributions %.3fs, "
-                      "stored %.3fs, changelog %.3fs", len(batch), len(new), decided - decide_started,
-                      started - decided, stored - started, time.perf_counter() - stored)
-            metrics.DUPLICATES.inc(duplicates)
-            metrics.EVENTS_STORED.inc(len(new))
-            observe_faust_batch("store", app.consumer, batch)
-            for event in batch:
-                event.ack()
-
-        return asyncio.ensure_future(finish())
+        await urgent.send_all(names.contributions, [(q, None, orjson.dumps(v)) for q, v in contributions.items()])
+        log.debug("store slice: %d packs, %d new events, decided in %.3fs, contributions %.3fs", len(batch),
+                  len(new), decided - decide_started, time.perf_counter() - decided)
+        return DecidedSlice(batch, new, duplicates)

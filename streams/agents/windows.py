@@ -126,10 +126,11 @@ def register_windows(app: faust.App, settings: Settings) -> None:
 
     @app.agent(topic, name="windows")
     async def windows(stream: Any) -> None:
-        async with agent_outputs(settings, f"{app.conf.id}-windows", names.contributions, changelog) as (sender, gaps):
-            await window_batches(stream, sender, gaps)
+        outputs = agent_outputs(settings, f"{app.conf.id}-windows", names.contributions, changelog)
+        async with outputs as (sender, urgent, gaps):
+            await window_batches(stream, sender, urgent, gaps)
 
-    async def window_batches(stream: Any, sender: BatchSender, gaps: PartitionReader) -> None:
+    async def window_batches(stream: Any, sender: BatchSender, urgent: BatchSender, gaps: PartitionReader) -> None:
         engagement_partitions = await sender.partitions(names.engagement)
         alert_partitions = await sender.partitions(names.alerts)
         # One batch or one idle emission pass at a time (they share the state and the changelog).
@@ -158,19 +159,19 @@ def register_windows(app: faust.App, settings: Settings) -> None:
 
         idle = asyncio.ensure_future(emit_when_idle())
         try:
-            await take_batches(stream, sender, gaps, engagement_partitions, alert_partitions, busy)
+            await take_batches(stream, sender, urgent, gaps, engagement_partitions, alert_partitions, busy)
         finally:
             idle.cancel()
 
-    async def take_batches(stream: Any, sender: BatchSender, gaps: PartitionReader, engagement_partitions: int,
-                           alert_partitions: int, busy: asyncio.Lock) -> None:
+    async def take_batches(stream: Any, sender: BatchSender, urgent: BatchSender, gaps: PartitionReader,
+                           engagement_partitions: int, alert_partitions: int, busy: asyncio.Lock) -> None:
         # Each message holds a whole store batch for one partition, already batched upstream: take
         # what has arrived and go (waiting for more would only add to the alert latency).
         async for batch in stream.noack_take(16, within=min(0.1, settings.batch_within_s)):
             async with busy:
-                await window_batch(batch, sender, gaps, engagement_partitions, alert_partitions)
+                await window_batch(batch, sender, urgent, gaps, engagement_partitions, alert_partitions)
 
-    async def window_batch(batch: list[Any], sender: BatchSender, gaps: PartitionReader,
+    async def window_batch(batch: list[Any], sender: BatchSender, urgent: BatchSender, gaps: PartitionReader,
                            engagement_partitions: int, alert_partitions: int) -> None:
         now_ms = int(time.time() * 1000)
         touched: dict[int, list[BucketKey]] = {}
@@ -198,46 +199,31 @@ def register_windows(app: faust.App, settings: Settings) -> None:
                     late += dropped
                 owned.last_offset[q] = max(owned.last_offset.get(q, -1), offset)
                 await asyncio.sleep(0)  # a big backlog message: let heartbeats through
-        engagement: list[Record] = []
         alerts: list[Record] = []
-        budget = EMISSIONS_PER_BATCH
         for q, changed in touched.items():
             part, engine = states[q]
-            changes: list[AlertChange] = []
-            engine.closed_before = part.closed_before
-            for dim, key, minute in dict.fromkeys(changed):
-                bucket = part.bucket(dim, key, minute)
-                if minute >= part.closed_before and bucket is not None:
-                    changes.extend(engine.on_partial(dim, key, minute, bucket.data.measures, now_ms))
-            previous = part.closed_before
-            closing = part.close(now_ms)
-            engine.closed_before = part.closed_before
-            walk = set(closing)
-            if engine.open and previous:
-                start = max(previous, part.closed_before - MAX_QUIET_WALK * MINUTE_MS)
-                walk.update(range(start, part.closed_before, MINUTE_MS))
-            for minute in sorted(walk):
-                active = part.by_minute.get(minute)
-                for dim, key in sorted(active or ()):
-                    bucket = part.bucket(dim, key, minute)
-                    measures = bucket.data.measures if bucket is not None else None
-                    changes.extend(engine.on_closed(dim, key, minute, measures, now_ms))
-                changes.extend(engine.close_quiet(minute, active, now_ms))
-            engine.close_population(part.closed_before)
-            budget -= _emit(part, records, max(0, budget), engagement_partitions, now_ms, engagement)
-            for dim, key, rule, t in changes:
+            for dim, key, rule, t in assess(part, engine, changed, now_ms):
                 minutes = WINDOWS["5m"]
                 evidence = combined(part.window(dim, key, t.assessment.interval_start_ms, minutes))
                 record = alert_record(t, rule.name, dim, key, evidence, minutes, now_ms)
                 alerts.append((partition_for_key(t.alert_id, alert_partitions), t.alert_id.encode(),
                                orjson.dumps(record)))
                 metrics.ALERTS.labels(rule.name, t.status, t.severity).inc()
+        # Alerts first: what the batch still has to do (engagement records, state writes) is most of
+        # its work and none of it changes them. If the batch fails after this, its replay derives the
+        # same changes under the same alert_ids.
+        await urgent.send_all(names.alerts, alerts)
+        engagement: list[Record] = []
+        budget = EMISSIONS_PER_BATCH
+        for q in touched:
+            part, engine = states[q]
+            budget -= _emit(part, records, max(0, budget), engagement_partitions, now_ms, engagement)
             part.prune()
             engine.forget_idle(part.closed_before)
             _persist(changelog, q, part, engine, owned.last_offset.get(q, -1))
             observe_window_state(q, len(part.buckets), sum(map(len, part.by_minute.values())),
                                  len(engine.states), len(engine.open))
-        await asyncio.gather(sender.send_all(names.engagement, engagement), sender.send_all(names.alerts, alerts))
+        await sender.send_all(names.engagement, engagement)
         await changelog.flush(sender)
         log.debug("windows batch: %d messages, %d engagement updates, %d alert changes, %d late, %.3fs",
                   len(batch), len(engagement), len(alerts), late, time.time() - now_ms / 1000)
@@ -246,6 +232,35 @@ def register_windows(app: faust.App, settings: Settings) -> None:
         observe_faust_batch("windows", app.consumer, batch)
         for event in batch:
             event.ack()
+
+
+def assess(part: WindowPartition, engine: AlertEngine, changed: list[BucketKey], now_ms: int) -> list[AlertChange]:
+    """Alert changes of one partition's batch: the open minutes it touched, then the minutes the
+    watermark closed (and, while alerts are open, the quiet minutes in between)."""
+    changes: list[AlertChange] = []
+    engine.closed_before = part.closed_before
+    # Only the dimensions a rule watches (most keys are authors', which none does).
+    for dim, key, minute in dict.fromkeys(changed):
+        if minute >= part.closed_before and engine.rules_for(dim):
+            bucket = part.bucket(dim, key, minute)
+            if bucket is not None:
+                changes.extend(engine.on_partial(dim, key, minute, bucket.data.measures, now_ms))
+    previous = part.closed_before
+    closing = part.close(now_ms)
+    engine.closed_before = part.closed_before
+    walk = set(closing)
+    if engine.open and previous:
+        start = max(previous, part.closed_before - MAX_QUIET_WALK * MINUTE_MS)
+        walk.update(range(start, part.closed_before, MINUTE_MS))
+    for minute in sorted(walk):
+        active = part.by_minute.get(minute)
+        for dim, key in sorted(k for k in active or () if engine.rules_for(k[0])):
+            bucket = part.bucket(dim, key, minute)
+            measures = bucket.data.measures if bucket is not None else None
+            changes.extend(engine.on_closed(dim, key, minute, measures, now_ms))
+        changes.extend(engine.close_quiet(minute, active, now_ms))
+    engine.close_population(part.closed_before)
+    return changes
 
 
 def _emit(part: WindowPartition, records: EngagementRecords, budget: int, partitions: int, now_ms: int,

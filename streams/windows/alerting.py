@@ -63,6 +63,7 @@ class AlertEngine:
         self._population: dict[int, float | None] = {i: None for i in self.populations}
         self.population_through = 0  # minutes before this are in the populations
         self.population_changed = False
+        self._idle_checked_at = -1
 
     def _runner(self, index: int, key: str) -> RuleRunner:
         name = self.config.rules[index].name
@@ -178,6 +179,12 @@ class AlertEngine:
         self.population_through = int(through)
 
     def forget_idle(self, now_minute: int) -> None:
+        """Drop the states of keys idle for longer than their dimension's limit. What can be dropped
+        changes only when minutes close (`now_minute` moves): a walk over every state is done once
+        per `now_minute`, not once per batch."""
+        if now_minute == self._idle_checked_at:
+            return
+        self._idle_checked_at = now_minute
         for sk, seen in list(self.last_seen.items()):
             if sk in self.open:
                 continue
