@@ -27,6 +27,7 @@ from streams import metrics
 from streams.agents.changelog import Changelog
 from streams.agents.durable_rounds import DurableRounds
 from streams.agents.outputs import agent_outputs
+from streams.agents.owned_partitions import OwnedPartitions
 from streams.agents.partition_reader import PartitionReader
 from streams.agents.stage_metrics import observe_faust_batch
 from streams.dedupe import DedupeState, PackRecord
@@ -77,38 +78,13 @@ def slices_by_size(events: list[Any], max_bytes: int) -> list[list[Any]]:
     return slices
 
 
-class PartitionStates:
-    """DedupeState per owned partition, rebuilt from the changelog after every (re)assignment."""
-
-    def __init__(self, changelog: Changelog, horizon_ms: int) -> None:
-        self._changelog = changelog
-        self._horizon_ms = horizon_ms
-        self._states: dict[int, DedupeState] = {}
-        self._revocations = 0
-
-    def loaded(self, partition: int) -> bool:
-        return partition in self._states
-
-    async def get(self, partition: int) -> DedupeState:
-        state = self._states.get(partition)
-        if state is None:
-            revocations = self._revocations
-            entries = await self._changelog.load(partition)
-            state = DedupeState(self._horizon_ms)
-            prefix = f"{partition}:"
-            for key, value in entries.items():
-                if isinstance(key, str) and key.startswith(prefix) and value:
-                    state.load(int(key[len(prefix):]), PackRecord.from_json(value))
-            log.info("partition %d: dedupe state rebuilt from %d records, %d keys", partition, len(entries), len(state))
-            # Revoked while loading: what was read may be stale by the time it is ours again.
-            if revocations == self._revocations:
-                self._states[partition] = state
-        return state
-
-    def forget(self, partitions: set[int]) -> None:
-        self._revocations += 1
-        for p in partitions:
-            self._states.pop(p, None)
+def dedupe_state(horizon_ms: int, entries: dict[str, Any]) -> DedupeState:
+    """A partition's DedupeState from its changelog entries (pack offset → PackRecord)."""
+    state = DedupeState(horizon_ms)
+    for offset, value in entries.items():
+        if value:
+            state.load(int(offset), PackRecord.from_json(value))
+    return state
 
 
 def event_records(events: list[CanonicalEvent], partitions: int, now_ms: int) -> list[Record]:
@@ -131,7 +107,8 @@ def register_store(app: faust.App, settings: Settings) -> None:
     keyed_topic = app.topic(names.keyed, value_serializer="raw", key_serializer="raw")
     # Keys "partition:offset" of a pack, values its PackRecord.
     changelog = Changelog(settings, names.dedupe_changelog)
-    states = PartitionStates(changelog, settings.dedupe_horizon_s * 1000)
+    horizon_ms = settings.dedupe_horizon_s * 1000
+    states = OwnedPartitions(changelog, lambda _, entries: dedupe_state(horizon_ms, entries))
     enricher = build_enricher(settings)
     measures = rule_measures(load_detector_config(settings.detector_config_file))
     writer = ClickHouseWriter(settings.clickhouse, "events_local", max_backoff_s=settings.sink_retry_max_s)

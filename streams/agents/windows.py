@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import faust
@@ -24,9 +25,10 @@ from schemas.topics import TopicNames
 from streams import metrics
 from streams.agents.changelog import Changelog
 from streams.agents.outputs import agent_outputs
+from streams.agents.owned_partitions import OwnedPartitions
 from streams.agents.partition_reader import PartitionReader
 from streams.agents.stage_metrics import forget_window_state, observe_faust_batch, observe_window_state
-from streams.detect.config import load_detector_config
+from streams.detect.config import DetectorConfig, load_detector_config
 from streams.kafka_batch import BatchSender, Record
 from streams.routing import partition_for_bytes, partition_for_key
 from streams.settings import Settings
@@ -48,59 +50,33 @@ EMISSIONS_PER_BATCH = 4000
 IDLE_EMIT_S = 0.5
 
 
-class Partitions:
-    """WindowPartition + AlertEngine + newest offset per owned partition, rebuilt from the changelog."""
+@dataclass
+class OwnedWindows:
+    """What the stage keeps per owned social.contributions partition."""
 
-    def __init__(self, changelog: Changelog, settings: Settings) -> None:
-        self._changelog = changelog
-        self._settings = settings
-        self._config = load_detector_config(settings.detector_config_file)
-        self.parts: dict[int, tuple[WindowPartition, AlertEngine]] = {}
-        self.last_offset: dict[int, int] = {}
-        self._revocations = 0
+    part: WindowPartition
+    engine: AlertEngine
+    last_offset: int = -1  # newest input offset merged
 
-    def new(self) -> tuple[WindowPartition, AlertEngine]:
-        partitions = self._settings.topic_partitions  # of social.keyed and of social.raw
-        return (WindowPartition(self._settings.window_grace_s * 1000, partitions, partitions),
-                AlertEngine(self._config))
 
-    async def get(self, q: int, now_ms: int) -> tuple[WindowPartition, AlertEngine]:
-        found = self.parts.get(q)
-        if found is not None:
-            return found
-        revocations = self._revocations
-        entries = await self._changelog.load(q)
-        part, engine = self.new()
-        prefix = f"{q}:"
-        last_offset = -1
-        for key, value in entries.items():
-            if not (isinstance(key, str) and key.startswith(prefix)) or value is None:
-                continue
-            kind, _, rest = key[len(prefix):].partition("\x1f")
-            if kind == "b":
-                dim, k, minute = rest.split("\x1f")
-                part.load_bucket(dim, k, int(minute), MinuteBucket.from_list(value))
-            elif kind == "d":
-                index, dim, k = rest.split("\x1f", 2)
-                engine.load((int(index), dim, k), value)
-            elif kind == "c":
-                part.load_clock(value, now_ms)
-                last_offset = int(value.get("offset", -1))
-            elif kind == "p":
-                engine.load_population(value)
-        log.info("windows partition %d: rebuilt %d keys, %d detector states", q, len(part.buckets),
-                 len(engine.states))
-        self.last_offset[q] = last_offset
-        # Revoked while loading: what was read may be stale by the time it is ours again.
-        if revocations == self._revocations:
-            self.parts[q] = (part, engine)
-        return part, engine
-
-    def forget(self, partitions: set[int]) -> None:
-        self._revocations += 1
-        for q in partitions:
-            self.parts.pop(q, None)
-            self.last_offset.pop(q, None)
+def owned_windows(settings: Settings, config: DetectorConfig, entries: dict[str, Any], now_ms: int) -> OwnedWindows:
+    """A partition's windows, detector states and clocks from its changelog entries."""
+    partitions = settings.topic_partitions  # of social.keyed and of social.raw
+    owned = OwnedWindows(WindowPartition(settings.window_grace_s * 1000, partitions, partitions), AlertEngine(config))
+    for key, value in entries.items():
+        kind, _, rest = key.partition("\x1f")
+        if kind == "b":
+            dim, k, minute = rest.split("\x1f")
+            owned.part.load_bucket(dim, k, int(minute), MinuteBucket.from_list(value))
+        elif kind == "d":
+            index, dim, k = rest.split("\x1f", 2)
+            owned.engine.load((int(index), dim, k), value)
+        elif kind == "c":
+            owned.part.load_clock(value, now_ms)
+            owned.last_offset = int(value.get("offset", -1))
+        elif kind == "p":
+            owned.engine.load_population(value)
+    return owned
 
 
 def _bucket_key(q: int, bk: BucketKey) -> str:
@@ -115,7 +91,9 @@ def register_windows(app: faust.App, settings: Settings) -> None:
     names = TopicNames(settings.topic_prefix)
     topic = app.topic(names.contributions, value_serializer="raw", key_serializer="raw")
     changelog = Changelog(settings, names.windows_changelog)
-    owned = Partitions(changelog, settings)
+    config = load_detector_config(settings.detector_config_file)
+    owned = OwnedPartitions(changelog, lambda _, entries: owned_windows(settings, config, entries,
+                                                                       int(time.time() * 1000)))
     records = EngagementRecords(settings.engagement_weights)
 
     @app.on_partitions_revoked.connect
@@ -140,16 +118,16 @@ def register_windows(app: faust.App, settings: Settings) -> None:
             """Emit what batches left of closed minutes when no input comes (the end of a stream)."""
             while True:
                 await asyncio.sleep(IDLE_EMIT_S)
-                if busy.locked() or not any(p.emissions_pending for p, _ in owned.parts.values()):
+                if busy.locked() or not any(w.part.emissions_pending for _, w in owned.items()):
                     continue
                 async with busy:
                     now_ms = int(time.time() * 1000)
                     engagement: list[Record] = []
                     budget = EMISSIONS_PER_BATCH
-                    for q, (part, _) in list(owned.parts.items()):
-                        if part.emissions_pending:
-                            budget -= _emit(part, records, budget, engagement_partitions, now_ms, engagement)
-                            _persist_clock(changelog, q, part, owned.last_offset.get(q, -1))
+                    for q, w in owned.items():
+                        if w.part.emissions_pending:
+                            budget -= _emit(w.part, records, budget, engagement_partitions, now_ms, engagement)
+                            _persist_clock(changelog, q, w.part, w.last_offset)
                     try:
                         await sender.send_all(names.engagement, engagement)
                         await changelog.flush(sender)
@@ -175,16 +153,16 @@ def register_windows(app: faust.App, settings: Settings) -> None:
                            engagement_partitions: int, alert_partitions: int) -> None:
         now_ms = int(time.time() * 1000)
         touched: dict[int, list[BucketKey]] = {}
-        states: dict[int, tuple[WindowPartition, AlertEngine]] = {}
+        states: dict[int, OwnedWindows] = {}
         late = 0
         for event in batch:
             msg = event.message
             q = msg.partition
-            part, engine = states.get(q) or await owned.get(q, now_ms)
-            states[q] = (part, engine)
+            w = states.get(q) or await owned.get(q)
+            states[q] = w
             changed_here = touched.setdefault(q, [])
             messages = [(msg.offset, msg.value)]
-            newest = owned.last_offset.get(q, -1)
+            newest = w.last_offset
             if newest >= 0 and msg.offset > newest + 1:
                 log.warning("contributions partition %d: %d..%d skipped by the consumer; reading them directly",
                             q, newest + 1, msg.offset - 1)
@@ -194,14 +172,14 @@ def register_windows(app: faust.App, settings: Settings) -> None:
                     continue
                 for source, pack_offset, clocks, rows in orjson.loads(value):
                     raw_clocks = {int(r): int(ms) for r, ms in clocks.items()}
-                    changed, dropped = part.apply(source, pack_offset, raw_clocks, rows, now_ms)
+                    changed, dropped = w.part.apply(source, pack_offset, raw_clocks, rows, now_ms)
                     changed_here.extend(changed)
                     late += dropped
-                owned.last_offset[q] = max(owned.last_offset.get(q, -1), offset)
+                w.last_offset = max(w.last_offset, offset)
                 await asyncio.sleep(0)  # a big backlog message: let heartbeats through
         alerts: list[Record] = []
         for q, changed in touched.items():
-            part, engine = states[q]
+            part, engine = states[q].part, states[q].engine
             for dim, key, rule, t in assess(part, engine, changed, now_ms):
                 minutes = WINDOWS["5m"]
                 evidence = combined(part.window(dim, key, t.assessment.interval_start_ms, minutes))
@@ -216,11 +194,11 @@ def register_windows(app: faust.App, settings: Settings) -> None:
         engagement: list[Record] = []
         budget = EMISSIONS_PER_BATCH
         for q in touched:
-            part, engine = states[q]
+            part, engine = states[q].part, states[q].engine
             budget -= _emit(part, records, max(0, budget), engagement_partitions, now_ms, engagement)
             part.prune()
             engine.forget_idle(part.closed_before)
-            _persist(changelog, q, part, engine, owned.last_offset.get(q, -1))
+            _persist(changelog, q, part, engine, states[q].last_offset)
             observe_window_state(q, len(part.buckets), sum(map(len, part.by_minute.values())),
                                  len(engine.states), len(engine.open))
         await sender.send_all(names.engagement, engagement)
