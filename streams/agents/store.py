@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 # what is decoded at once in bytes (~2 MB of packs is ~6,500 events), and what waits to be made
 # durable in events and packs (rounds grow up to that under a backlog).
 MAX_PACKS_PER_TAKE = 256
-MAX_SLICE_BYTES = 2 * 1024 * 1024
+MAX_SLICE_BYTES = 4 * 1024 * 1024
 MAX_UNDURABLE_EVENTS = 60_000
 # Contributions of what was taken leave right after it is decided (ClickHouse is behind, in
 # rounds): a short take window is most of the store's share of the alert latency.

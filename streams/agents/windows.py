@@ -249,7 +249,7 @@ def _emit(part: WindowPartition, records: EngagementRecords, budget: int, partit
     for dim, key, minute in taken:
         if part.bucket(dim, key, minute) is None:
             continue
-        value = orjson.dumps(records.record(part, dim, key, minute, now_ms))
+        value = records.record_json(part, dim, key, minute, now_ms)
         k = f"{dim}\x1f{key}".encode()
         out.append((partition_for_bytes(k, partitions), k, value))
     return len(taken)

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from operator import mul
 from typing import Any
 
+import orjson
+
 from schemas.event import format_time_ms
 from streams.detect.lifecycle import Transition
 from streams.windows.contributions import KIND_ORDER, MAX_AUTHORS, MINUTE_MS, TRACKED_DIMENSIONS, Contribution
@@ -46,6 +48,10 @@ class EngagementRecords:
         self._weights = [weights.get(kind, 0.0) for kind in KIND_ORDER]
         self._times: dict[int, tuple[str, str, list[str]]] = {}  # minute -> (minute, end, window starts)
         self._emitted: tuple[int, str] = (-1, "")
+        # Serialized records of single-minute keys, split around the key, per emission time and
+        # bucket contents (see record_json).
+        self._shapes: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
+        self._shapes_at = -1
 
     def score(self, counts: list[int]) -> float:
         return float(sum(map(mul, counts, self._weights)))
@@ -59,6 +65,32 @@ class EngagementRecords:
                 format_time_ms(minute), format_time_ms(minute + MINUTE_MS),
                 [format_time_ms(minute - (minutes - 1) * MINUTE_MS) for minutes in WINDOWS.values()])
         return times
+
+    def record_json(self, part: WindowPartition, dim: str, key: str, minute: int, emitted_at_ms: int) -> bytes:
+        """`orjson.dumps(self.record(...))`, built once per shape for keys whose only bucket is this
+        minute (most authors, many posts): their records differ only in the key when the buckets'
+        contents and revision agree, and a minute's thousands of authors have a few hundred shapes
+        between them (kind, sentiment, platform). Profiled at ~18 us per author record built and
+        serialized; a reused shape costs the key's serialization and a concatenation."""
+        per_key = part.buckets.get((dim, key))
+        bucket = per_key.get(minute) if per_key is not None and len(per_key) == 1 else None
+        if bucket is None or dim == "platform":  # a platform's record names it in "platforms"
+            return orjson.dumps(self.record(part, dim, key, minute, emitted_at_ms))
+        if emitted_at_ms != self._shapes_at:
+            self._shapes.clear()
+            self._shapes_at = emitted_at_ms
+        data = bucket.data
+        shape = (dim, minute, bucket.revision, *data.counts, *data.sentiment, len(data.authors),
+                 *sorted(data.platforms.items()))
+        parts = self._shapes.get(shape)
+        if parts is None:
+            full = orjson.dumps(self.record(part, dim, key, minute, emitted_at_ms))
+            head = b'{"dimension":' + orjson.dumps(dim) + b',"key":'
+            key_json = orjson.dumps(key)
+            assert full.startswith(head + key_json)
+            parts = self._shapes[shape] = (head, full[len(head) + len(key_json):])
+            return full
+        return parts[0] + orjson.dumps(key) + parts[1]
 
     def record(self, part: WindowPartition, dim: str, key: str, minute: int, emitted_at_ms: int) -> dict[str, Any]:
         per_key = part.buckets.get((dim, key), {})

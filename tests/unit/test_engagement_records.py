@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from operator import mul
 
+import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -80,3 +81,38 @@ def test_counts_name_every_kind_in_kind_order() -> None:
     counts = [10 ** i for i in range(len(KIND_ORDER))]
     named = _counts(counts)
     assert named == {**{plural[k]: n for k, n in zip(KIND_ORDER, counts, strict=True)}, "total": sum(counts)}
+
+
+single_buckets = st.lists(
+    st.tuples(st.sampled_from(["post", "hashtag", "author", "platform"]),
+              st.sampled_from(["u1", "u2", 'q"uote', "ünï", "p9", "twitter"]),
+              st.integers(min_value=0, max_value=2),  # minute
+              st.integers(min_value=0, max_value=2),  # kind index (few kinds: shapes repeat)
+              st.integers(min_value=0, max_value=2),  # sentiment column
+              st.sampled_from(["twitter", "reddit"]),
+              st.integers(min_value=1, max_value=2)),  # revision
+    min_size=1, max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=single_buckets, extra_minute=st.booleans())
+def test_record_json_is_the_serialized_record_also_when_a_shape_is_reused(
+        rows: list[tuple[str, str, int, int, int, str, int]], extra_minute: bool) -> None:
+    part = WindowPartition(grace_ms=120_000, sources=1, raw_partitions=1)
+    for dim, key, minute, kind, mood, platform, revision in rows:
+        counts = [0] * len(KIND_ORDER)
+        counts[kind] = 1
+        sentiment = [0, 0, 0]
+        sentiment[mood] = 1
+        authors = {} if dim == "author" else {"a": 1}
+        c = Contribution(counts, authors, sentiment, {}, {} if dim == "platform" else {platform: 1})
+        part.load_bucket(dim, key, T0 + minute * MINUTE_MS, MinuteBucket(c, {}, revision))
+    if extra_minute:  # a key with two minutes takes the general path
+        dim, key = rows[0][0], rows[0][1]
+        part.load_bucket(dim, key, T0 + 5 * MINUTE_MS, MinuteBucket(Contribution([1] + [0] * 8), {}, 1))
+    fast, plain = EngagementRecords(WEIGHTS), EngagementRecords(WEIGHTS)
+    for emitted_at in (T0, T0, T0 + 1):  # the same emission time reuses shapes; a new one starts afresh
+        for (dim, key), per_key in part.buckets.items():
+            for minute in per_key:
+                expected = orjson.dumps(plain.record(part, dim, key, minute, emitted_at))
+                assert fast.record_json(part, dim, key, minute, emitted_at) == expected
