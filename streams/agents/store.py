@@ -45,7 +45,7 @@ from streams.windows.contributions import SourcePack, contribution_messages
 log = logging.getLogger(__name__)
 
 # Live traffic arrives as many small packs, a backlog as few big ones: a take is bounded in packs,
-# what is decoded at once in bytes (~2 MB of packs is ~6,500 events), and what waits to be made
+# what is decoded at once in bytes (~4 MB of packs is ~13,000 events), and what waits to be made
 # durable in events and packs (rounds grow up to that under a backlog).
 MAX_PACKS_PER_TAKE = 256
 MAX_SLICE_BYTES = 4 * 1024 * 1024
