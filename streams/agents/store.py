@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 # durable in events and packs (rounds grow up to that under a backlog).
 MAX_PACKS_PER_TAKE = 256
 MAX_SLICE_BYTES = 4 * 1024 * 1024
-MAX_UNDURABLE_EVENTS = 60_000
+MAX_UNDURABLE_EVENTS = 30_000
 # Contributions of what was taken leave right after it is decided (ClickHouse is behind, in
 # rounds): a short take window is most of the store's share of the alert latency.
 TAKE_WITHIN_S = 0.2
