@@ -145,10 +145,15 @@ def start_kafka(settings: Settings) -> str:
 
 
 def _random_cluster_id() -> str:
-    # Same format as `StorageTool random-uuid`: 16 random bytes, URL-safe base64 without padding.
+    # Same format as `StorageTool random-uuid`: 16 random bytes, URL-safe base64 without padding —
+    # and, as Kafka's own Uuid.randomUuid, never starting with "-": the storage tool's argument
+    # parser takes such an id for an option (1 start in 64 failed to format, seen in CI).
     import base64
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def kafka_status(settings: Settings) -> tuple[bool, str]:
