@@ -195,9 +195,11 @@ def simulate(rate: float, duration: float, seed: int, start: str | None, realtim
               help="Then measure alert latency with this many seconds of live traffic (0: skip).")
 @click.option("--latency-rate", type=click.FloatRange(min=1), default=10_000, show_default=True,
               help="Events per second of the live traffic.")
+@click.option("--keep-topics", is_flag=True,
+              help="Leave the run's Kafka topics (BENCHTAG.*) for inspection; by default they are deleted.")
 @click.option("--json", "as_json", is_flag=True, help="Print only the result, as JSON.")
 def bench(events: int, seed: int, timeout_s: float, workers: int, latency_s: float, latency_rate: float,
-          as_json: bool) -> None:
+          keep_topics: bool, as_json: bool) -> None:
     """End-to-end throughput (raw → unique rows in ClickHouse) and memory of one worker, then the
     alert latency (event produced → alert on social.alerts) under live traffic."""
     import orjson
@@ -207,7 +209,8 @@ def bench(events: int, seed: int, timeout_s: float, workers: int, latency_s: flo
 
     plan = LatencyPlan(rate=latency_rate, seconds=latency_s) if latency_s > 0 else None
     result = run_bench(settings(), events, seed, timeout_s,
-                       echo=(lambda _: None) if as_json else click.echo, workers=workers, latency_plan=plan)
+                       echo=(lambda _: None) if as_json else click.echo, workers=workers, latency_plan=plan,
+                       keep_topics=keep_topics)
     click.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
 
 
