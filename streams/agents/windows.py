@@ -32,16 +32,12 @@ from streams.detect.config import DetectorConfig, load_detector_config
 from streams.kafka_batch import BatchSender, Record
 from streams.routing import partition_for_bytes, partition_for_key
 from streams.settings import Settings
-from streams.windows.alerting import AlertChange, AlertEngine, StateKey
-from streams.windows.contributions import MINUTE_MS
+from streams.windows.alerting import AlertEngine, StateKey, assess
 from streams.windows.records import WINDOWS, EngagementRecords, alert_record, combined
 from streams.windows.state import BucketKey, MinuteBucket, WindowPartition
 
 log = logging.getLogger(__name__)
 
-# Open alert keys walk at most this many empty closed minutes per close (after a long gap in
-# event time the remaining minutes are learned as one gap of zeros).
-MAX_QUIET_WALK = 180
 # Engagement records of closed minutes emitted per batch (~0.3 s of work): a minute closes with up
 # to ~100,000 keys at 10,000 events/s, and alerts queued behind one batch that emitted them all
 # waited ~8 s (BENCHMARKS.md, Session 5). What is left goes with the next batches, or after
@@ -195,7 +191,7 @@ def register_windows(app: faust.App, settings: Settings) -> None:
         budget = EMISSIONS_PER_BATCH
         for q in touched:
             part, engine = states[q].part, states[q].engine
-            budget -= _emit(part, records, max(0, budget), engagement_partitions, now_ms, engagement)
+            budget -= _emit(part, records, budget, engagement_partitions, now_ms, engagement)
             part.prune()
             engine.forget_idle(part.closed_before)
             _persist(changelog, q, part, engine, states[q].last_offset)
@@ -210,35 +206,6 @@ def register_windows(app: faust.App, settings: Settings) -> None:
         observe_faust_batch("windows", app.consumer, batch)
         for event in batch:
             event.ack()
-
-
-def assess(part: WindowPartition, engine: AlertEngine, changed: list[BucketKey], now_ms: int) -> list[AlertChange]:
-    """Alert changes of one partition's batch: the open minutes it touched, then the minutes the
-    watermark closed (and, while alerts are open, the quiet minutes in between)."""
-    changes: list[AlertChange] = []
-    engine.closed_before = part.closed_before
-    # Only the dimensions a rule watches (most keys are authors', which none does).
-    for dim, key, minute in dict.fromkeys(changed):
-        if minute >= part.closed_before and engine.rules_for(dim):
-            bucket = part.bucket(dim, key, minute)
-            if bucket is not None:
-                changes.extend(engine.on_partial(dim, key, minute, bucket.data.measures, now_ms))
-    previous = part.closed_before
-    closing = part.close(now_ms)
-    engine.closed_before = part.closed_before
-    walk = set(closing)
-    if engine.open and previous:
-        start = max(previous, part.closed_before - MAX_QUIET_WALK * MINUTE_MS)
-        walk.update(range(start, part.closed_before, MINUTE_MS))
-    for minute in sorted(walk):
-        active = part.by_minute.get(minute)
-        for dim, key in sorted(k for k in active or () if engine.rules_for(k[0])):
-            bucket = part.bucket(dim, key, minute)
-            measures = bucket.data.measures if bucket is not None else None
-            changes.extend(engine.on_closed(dim, key, minute, measures, now_ms))
-        changes.extend(engine.close_quiet(minute, active, now_ms))
-    engine.close_population(part.closed_before)
-    return changes
 
 
 def _emit(part: WindowPartition, records: EngagementRecords, budget: int, partitions: int, now_ms: int,

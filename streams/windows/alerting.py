@@ -17,6 +17,7 @@ from streams.detect.lifecycle import AlertLifecycle, Transition
 from streams.detect.population import PopulationQuantile
 from streams.detect.state import KeyState
 from streams.windows.contributions import MINUTE_MS, RuleMeasure
+from streams.windows.state import BucketKey, WindowPartition
 
 StateKey = tuple[int, str, str]  # rule index, dimension, key
 AlertChange = tuple[str, str, RuleConfig, Transition]  # dimension, key, rule, transition
@@ -25,6 +26,9 @@ AlertChange = tuple[str, str, RuleConfig, Transition]  # dimension, key, rule, t
 # brands and hashtags keep their daily rhythm for a week).
 IDLE_FORGET_MS = {"post": 2 * 3600_000}
 IDLE_FORGET_DEFAULT_MS = 7 * 24 * 3600_000
+# Open alert keys walk at most this many empty closed minutes per close (after a long gap in
+# event time the remaining minutes are learned as one gap of zeros).
+MAX_QUIET_WALK = 180
 
 
 def rule_measures(config: DetectorConfig) -> list[RuleMeasure]:
@@ -202,3 +206,32 @@ class AlertEngine:
         state = self.states[sk] = KeyState.from_list(value[1])
         if state.severity:
             self.open.add(sk)
+
+
+def assess(part: WindowPartition, engine: AlertEngine, changed: list[BucketKey], now_ms: int) -> list[AlertChange]:
+    """Alert changes of one partition's batch: the open minutes it touched, then the minutes the
+    watermark closed (and, while alerts are open, the quiet minutes in between)."""
+    changes: list[AlertChange] = []
+    engine.closed_before = part.closed_before
+    # Only the dimensions a rule watches (most keys are authors', which none does).
+    for dim, key, minute in dict.fromkeys(changed):
+        if minute >= part.closed_before and engine.rules_for(dim):
+            bucket = part.bucket(dim, key, minute)
+            if bucket is not None:
+                changes.extend(engine.on_partial(dim, key, minute, bucket.data.measures, now_ms))
+    previous = part.closed_before
+    closing = part.close(now_ms)
+    engine.closed_before = part.closed_before
+    walk = set(closing)
+    if engine.open and previous:
+        start = max(previous, part.closed_before - MAX_QUIET_WALK * MINUTE_MS)
+        walk.update(range(start, part.closed_before, MINUTE_MS))
+    for minute in sorted(walk):
+        active = part.by_minute.get(minute)
+        for dim, key in sorted(k for k in active or () if engine.rules_for(k[0])):
+            bucket = part.bucket(dim, key, minute)
+            measures = bucket.data.measures if bucket is not None else None
+            changes.extend(engine.on_closed(dim, key, minute, measures, now_ms))
+        changes.extend(engine.close_quiet(minute, active, now_ms))
+    engine.close_population(part.closed_before)
+    return changes

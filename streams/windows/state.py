@@ -147,9 +147,13 @@ class WindowPartition:
         return closing
 
     def _queue_minute(self, minute: int) -> None:
-        keys = sorted(self.by_minute.get(minute, ()))
+        keys = self._minute_keys(minute)
         if keys:
-            self._closing[minute] = deque(keys)
+            self._closing[minute] = keys
+
+    def _minute_keys(self, minute: int) -> deque[tuple[str, str]]:
+        """The (dimension, key)s with a bucket in `minute`, in emission order."""
+        return deque(sorted(self.by_minute.get(minute, ())))
 
     @property
     def emissions_pending(self) -> bool:
@@ -168,7 +172,7 @@ class WindowPartition:
         for minute in sorted(self._closing):
             keys = self._closing[minute]
             if keys is None:  # recovered: all its keys again (at least once)
-                keys = self._closing[minute] = deque(sorted(self.by_minute.get(minute, ())))
+                keys = self._closing[minute] = self._minute_keys(minute)
             while keys and not (budget is not None and taken >= budget and minute == newest):
                 dim, key = keys.popleft()
                 out.append((dim, key, minute))
