@@ -93,6 +93,9 @@ class Settings(BaseSettings):
 
     # Engagement windows and spike alerts
     window_grace_s: int = Field(default=120, ge=0, le=24 * 3600)  # late events up to this are still windowed
+    # The windows stage writes its state (and acks its input) at most this often: a bucket that
+    # changes in every batch is written once per checkpoint; a crash replays what came after.
+    window_checkpoint_s: float = Field(default=2.0, gt=0, le=60)
     # Weighted engagement score: weight per event kind (merged over these defaults).
     engagement_weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_ENGAGEMENT_WEIGHTS))
     detector_config_file: Path | None = None  # rules, sensitivity, floors, per-key overrides (deploy/detector.toml)

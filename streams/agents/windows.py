@@ -3,11 +3,14 @@ social.alerts.
 
 Per batch, in this order: merge the packs (idempotent per bucket, see WindowPartition), assess
 touched open minutes (alerts open within seconds), close the minutes the watermark passed (final
-assessment, resolve, learn), produce engagement updates (a closed minute's records spread over a
-few batches, EMISSIONS_PER_BATCH) and alert changes, persist the touched buckets, detector states
-and clocks (with the minutes still being emitted) to the changelog, and only then ack. A crash before
-the ack replays the batch: buckets skip what they had merged, detector states are the persisted
-ones, and a re-derived alert change carries the same deterministic alert_id.
+assessment, resolve, learn), produce alert changes and engagement updates (a closed minute's
+records spread over a few batches, EMISSIONS_PER_BATCH). At most every `window_checkpoint_s`, a
+checkpoint persists what changed since the last one (buckets, detector states, and the clocks with
+the minutes still being emitted and the newest input offset merged) to the changelog, and only then
+acks the input it covers: a bucket that changes in every batch is written once per checkpoint, not
+once per batch. A crash replays the input after the last checkpoint on the state of that
+checkpoint: buckets skip what they had merged, and a re-derived alert change carries the same
+deterministic alert_id.
 """
 
 from __future__ import annotations
@@ -91,12 +94,36 @@ def register_windows(app: faust.App, settings: Settings) -> None:
     owned = OwnedPartitions(changelog, lambda _, entries: owned_windows(settings, config, entries,
                                                                        int(time.time() * 1000)))
     records = EngagementRecords(settings.engagement_weights)
+    # Input merged since the last checkpoint, per partition with the state it went into: acked by
+    # the next checkpoint if that state is still the partition's.
+    held: dict[int, tuple[OwnedWindows, list[Any]]] = {}
+    last_checkpoint = [time.monotonic()]
 
     @app.on_partitions_revoked.connect
     async def _on_revoked(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
-        revoked = args[0] if args else kwargs.get("revoked", set())
-        owned.forget({tp.partition for tp in revoked if tp.topic == names.contributions})
-        forget_window_state({tp.partition for tp in revoked if tp.topic == names.contributions})
+        revoked = {tp.partition for tp in (args[0] if args else kwargs.get("revoked", set()))
+                   if tp.topic == names.contributions}
+        owned.forget(revoked)
+        forget_window_state(revoked)
+        for q in revoked:  # its next owner reads it again from the last checkpoint's offset
+            held.pop(q, None)
+
+    async def checkpoint(sender: BatchSender) -> None:
+        """Persist what changed in every owned partition since the last checkpoint, then ack the
+        input merged into it."""
+        current = dict(owned.items())
+        for q, w in current.items():
+            _persist(changelog, q, w.part, w.engine, w.last_offset)
+        await changelog.flush(sender)
+        for q, (w, events) in held.items():
+            if current.get(q) is w:
+                for event in events:
+                    event.ack()
+        held.clear()
+        last_checkpoint[0] = time.monotonic()
+
+    def checkpoint_due() -> bool:
+        return time.monotonic() - last_checkpoint[0] >= settings.window_checkpoint_s
 
     @app.agent(topic, name="windows")
     async def windows(stream: Any) -> None:
@@ -114,19 +141,19 @@ def register_windows(app: faust.App, settings: Settings) -> None:
             """Emit what batches left of closed minutes when no input comes (the end of a stream)."""
             while True:
                 await asyncio.sleep(IDLE_EMIT_S)
-                if busy.locked() or not any(w.part.emissions_pending for _, w in owned.items()):
+                emitting = any(w.part.emissions_pending for _, w in owned.items())
+                if busy.locked() or not (emitting or (held and checkpoint_due())):
                     continue
                 async with busy:
                     now_ms = int(time.time() * 1000)
                     engagement: list[Record] = []
                     budget = EMISSIONS_PER_BATCH
-                    for q, w in owned.items():
+                    for _, w in owned.items():
                         if w.part.emissions_pending:
                             budget -= _emit(w.part, records, budget, engagement_partitions, now_ms, engagement)
-                            _persist_clock(changelog, q, w.part, w.last_offset)
                     try:
                         await sender.send_all(names.engagement, engagement)
-                        await changelog.flush(sender)
+                        await checkpoint(sender)
                     except Exception as exc:  # the next batch meets the same error and fails the stage
                         log.warning("windows: idle emission failed: %s", exc)
                     metrics.ENGAGEMENT_UPDATES.inc(len(engagement))
@@ -194,18 +221,22 @@ def register_windows(app: faust.App, settings: Settings) -> None:
             budget -= _emit(part, records, budget, engagement_partitions, now_ms, engagement)
             part.prune()
             engine.forget_idle(part.closed_before)
-            _persist(changelog, q, part, engine, states[q].last_offset)
             observe_window_state(q, len(part.buckets), sum(map(len, part.by_minute.values())),
                                  len(engine.states), len(engine.open))
         await sender.send_all(names.engagement, engagement)
-        await changelog.flush(sender)
+        for event in batch:
+            q = event.message.partition
+            entry = held.get(q)
+            if entry is None or entry[0] is not states[q]:
+                entry = held[q] = (states[q], [])
+            entry[1].append(event)
+        if checkpoint_due():
+            await checkpoint(sender)
         log.debug("windows batch: %d messages, %d engagement updates, %d alert changes, %d late, %.3fs",
                   len(batch), len(engagement), len(alerts), late, time.time() - now_ms / 1000)
         metrics.LATE_EVENTS.inc(late)
         metrics.ENGAGEMENT_UPDATES.inc(len(engagement))
         observe_faust_batch("windows", app.consumer, batch)
-        for event in batch:
-            event.ack()
 
 
 def _emit(part: WindowPartition, records: EngagementRecords, budget: int, partitions: int, now_ms: int,
@@ -223,28 +254,26 @@ def _emit(part: WindowPartition, records: EngagementRecords, budget: int, partit
 
 
 def _persist(changelog: Changelog, q: int, part: WindowPartition, engine: AlertEngine, offset: int) -> None:
-    """Write what this batch changed in partition q: buckets, detector states, and the clocks."""
+    """Write what changed in partition q since the last call: buckets, detector states, and the
+    clocks. Deletes go first: a detector state forgotten and then made again is kept."""
+    for bk in part.removed:
+        changelog.delete(q, _bucket_key(q, bk))
     for bk in part.changed:
         bucket = part.bucket(*bk)
         if bucket is not None:
             changelog.put(q, _bucket_key(q, bk), bucket.to_list())
-    for bk in part.removed:
-        changelog.delete(q, _bucket_key(q, bk))
+    for sk in engine.removed:
+        changelog.delete(q, _state_key(q, sk))
     for sk in engine.changed:
         if sk in engine.states:
             changelog.put(q, _state_key(q, sk), engine.state_value(sk))
-    for sk in engine.removed:
-        changelog.delete(q, _state_key(q, sk))
     if engine.population_changed:
         changelog.put(q, f"{q}:p", engine.population_value())
         engine.population_changed = False
-    _persist_clock(changelog, q, part, offset)
+    # The clocks (with the minutes still being emitted) and the newest input offset merged.
+    changelog.put(q, f"{q}:c", {**part.clock_state(), "offset": offset})
     part.changed.clear()
     part.removed.clear()
     engine.changed.clear()
     engine.removed.clear()
 
-
-def _persist_clock(changelog: Changelog, q: int, part: WindowPartition, offset: int) -> None:
-    """The clocks (with the minutes still being emitted) and the newest input offset merged."""
-    changelog.put(q, f"{q}:c", {**part.clock_state(), "offset": offset})

@@ -1,0 +1,77 @@
+"""What a windows checkpoint writes: everything changed since the last one, once, in an order
+whose fold (what recovery reads back) is the state at the checkpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from streams.agents.changelog import latest_values
+from streams.agents.windows import _persist, owned_windows
+from streams.detect.config import load_detector_config
+from streams.detect.state import KeyState
+from streams.settings import Settings
+from streams.windows.alerting import AlertEngine
+from streams.windows.state import WindowPartition
+
+MINUTE = 60_000
+T0 = 1_795_255_200_000
+
+
+class RecordingChangelog:
+    """The writes `_persist` makes, as (key, value) bytes like the changelog topic holds them."""
+
+    def __init__(self) -> None:
+        self.writes: list[tuple[bytes, bytes | None]] = []
+
+    def put(self, partition: int, key: str, value: Any) -> None:
+        self.writes.append((orjson.dumps(key), orjson.dumps(value)))
+
+    def delete(self, partition: int, key: str) -> None:
+        self.writes.append((orjson.dumps(key), None))
+
+
+def author_row(actor: str, minute: int) -> list[Any]:
+    return ["author", actor, minute, [[1, 0, 0, 0, 0, 0, 0, 0, 0], {}, [0, 1, 0], {}, {"x": 1}]]
+
+
+def recovered(writes: list[tuple[bytes, bytes | None]]) -> dict[str, Any]:
+    folded: dict[bytes, bytes] = {}
+    latest_values(writes, folded)
+    return {orjson.loads(k).split(":", 1)[1]: orjson.loads(v) for k, v in folded.items()}
+
+
+def test_a_bucket_changed_by_many_batches_is_written_once_per_checkpoint_with_its_last_counts() -> None:
+    part = WindowPartition(120_000, 1, 1)
+    engine = AlertEngine(load_detector_config(None))
+    changelog = RecordingChangelog()
+    for offset in range(5):  # five batches between two checkpoints, each adding to the same bucket
+        part.apply(0, offset, {0: T0 + 1000}, [author_row("a1", T0)], T0 + 2000)
+    _persist(changelog, 0, part, engine, 4)  # type: ignore[arg-type]
+    bucket_writes = [k for k, _ in changelog.writes if b"\\u001fauthor\\u001fa1" in k]
+    assert len(bucket_writes) == 1
+    rebuilt = owned_windows(Settings(topic_partitions=1), engine.config, recovered(changelog.writes), T0 + 2000)
+    bucket = rebuilt.part.bucket("author", "a1", T0)
+    assert bucket is not None and bucket.data.counts[0] == 5
+    assert rebuilt.last_offset == 4
+
+
+def test_a_detector_state_forgotten_and_made_again_before_a_checkpoint_is_kept() -> None:
+    engine = AlertEngine(load_detector_config(None))
+    part = WindowPartition(120_000, 1, 1)
+    sk = (0, "hashtag", "launch")
+    engine.states[sk] = KeyState(T0)
+    engine.last_seen[sk] = T0
+    engine.changed.add(sk)
+    changelog = RecordingChangelog()
+    _persist(changelog, 0, part, engine, 0)  # type: ignore[arg-type]
+    # Between two checkpoints: idle long enough to be forgotten, then seen again.
+    engine.forget_idle(T0 + 30 * 24 * 60 * MINUTE)
+    assert sk in engine.removed and sk not in engine.states
+    engine.states[sk] = KeyState(T0 + 30 * 24 * 60 * MINUTE)
+    engine.last_seen[sk] = T0 + 30 * 24 * 60 * MINUTE
+    engine.changed.add(sk)
+    _persist(changelog, 0, part, engine, 1)  # type: ignore[arg-type]
+    state_key = "d\x1f0\x1fhashtag\x1flaunch"
+    assert state_key in recovered(changelog.writes)
