@@ -129,12 +129,17 @@ def live_traffic(plan: LatencyPlan, start_ms: int) -> list[tuple[int, bytes]]:
 
 
 def traffic_lead_ms(plan: LatencyPlan) -> int:
-    """How long generating the whole background traffic takes (timed on a sample), with a margin."""
-    sample = LatencyPlan(rate=plan.rate, seconds=min(plan.seconds, 2_000 / plan.rate), seed=plan.seed)
-    started = time.perf_counter()
-    n = len(live_traffic(sample, 0))
-    per_event_s = (time.perf_counter() - started) / max(1, n)
-    return int(1000 * (1.0 + 1.3 * per_event_s * plan.rate * plan.seconds))
+    """How long generating the whole background traffic takes, with a margin: the marginal cost per
+    event is timed on two samples (the simulator's start-up cost is not per event)."""
+    def timed(events: int) -> float:
+        sample = LatencyPlan(rate=plan.rate, seconds=events / plan.rate, seed=plan.seed)
+        started = time.perf_counter()
+        live_traffic(sample, 0)
+        return time.perf_counter() - started
+
+    small, large = timed(5_000), timed(15_000)
+    per_event_s = max(0.0, large - small) / 10_000
+    return int(1000 * (0.5 + small + 1.2 * per_event_s * plan.rate * plan.seconds))
 
 
 async def _produce(sender: BatchSender, topic: str, plan: LatencyPlan, result: LatencyResult) -> None:
