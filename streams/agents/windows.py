@@ -27,6 +27,7 @@ import orjson
 from schemas.topics import TopicNames
 from streams import metrics
 from streams.agents.changelog import Changelog
+from streams.agents.held_input import HeldInput
 from streams.agents.outputs import agent_outputs
 from streams.agents.owned_partitions import OwnedPartitions
 from streams.agents.partition_reader import PartitionReader
@@ -94,10 +95,7 @@ def register_windows(app: faust.App, settings: Settings) -> None:
     owned = OwnedPartitions(changelog, lambda _, entries: owned_windows(settings, config, entries,
                                                                        int(time.time() * 1000)))
     records = EngagementRecords(settings.engagement_weights)
-    # Input merged since the last checkpoint, per partition with the state it went into: acked by
-    # the next checkpoint if that state is still the partition's.
-    held: dict[int, tuple[OwnedWindows, list[Any]]] = {}
-    last_checkpoint = [time.monotonic()]
+    held: HeldInput[OwnedWindows] = HeldInput(settings.window_checkpoint_s)
 
     @app.on_partitions_revoked.connect
     async def _on_revoked(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
@@ -105,8 +103,7 @@ def register_windows(app: faust.App, settings: Settings) -> None:
                    if tp.topic == names.contributions}
         owned.forget(revoked)
         forget_window_state(revoked)
-        for q in revoked:  # its next owner reads it again from the last checkpoint's offset
-            held.pop(q, None)
+        held.forget(revoked)  # their next owner reads them again from the last checkpoint's offset
 
     async def checkpoint(sender: BatchSender) -> None:
         """Persist what changed in every owned partition since the last checkpoint, then ack the
@@ -115,15 +112,7 @@ def register_windows(app: faust.App, settings: Settings) -> None:
         for q, w in current.items():
             _persist(changelog, q, w.part, w.engine, w.last_offset)
         await changelog.flush(sender)
-        for q, (w, events) in held.items():
-            if current.get(q) is w:
-                for event in events:
-                    event.ack()
-        held.clear()
-        last_checkpoint[0] = time.monotonic()
-
-    def checkpoint_due() -> bool:
-        return time.monotonic() - last_checkpoint[0] >= settings.window_checkpoint_s
+        held.release(current)
 
     @app.agent(topic, name="windows")
     async def windows(stream: Any) -> None:
@@ -142,7 +131,7 @@ def register_windows(app: faust.App, settings: Settings) -> None:
             while True:
                 await asyncio.sleep(IDLE_EMIT_S)
                 emitting = any(w.part.emissions_pending for _, w in owned.items())
-                if busy.locked() or not (emitting or (held and checkpoint_due())):
+                if busy.locked() or not (emitting or (held and held.due())):
                     continue
                 async with busy:
                     now_ms = int(time.time() * 1000)
@@ -225,12 +214,8 @@ def register_windows(app: faust.App, settings: Settings) -> None:
                                  len(engine.states), len(engine.open))
         await sender.send_all(names.engagement, engagement)
         for event in batch:
-            q = event.message.partition
-            entry = held.get(q)
-            if entry is None or entry[0] is not states[q]:
-                entry = held[q] = (states[q], [])
-            entry[1].append(event)
-        if checkpoint_due():
+            held.hold(event.message.partition, states[event.message.partition], event)
+        if held.due():
             await checkpoint(sender)
         log.debug("windows batch: %d messages, %d engagement updates, %d alert changes, %d late, %.3fs",
                   len(batch), len(engagement), len(alerts), late, time.time() - now_ms / 1000)
