@@ -24,6 +24,7 @@ POSITIVE_AT_LEAST: Final = 0.05
 MAX_AUTHORS: Final = 5_000
 MAX_POSTS: Final = 1_000
 MAX_SAMPLES: Final = 3
+MAX_PLATFORMS: Final = 64
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,35 @@ class Contribution:
 
     @classmethod
     def from_wire(cls, data: list[Any]) -> Contribution:
-        """From freshly decoded JSON (adopted, not copied: nothing else refers to it)."""
+        """From freshly decoded JSON (adopted, not copied: nothing else refers to it); either form
+        (`is_single_wire`)."""
+        if type(data[0]) is int:
+            return cls.single(data[0], data[1], data[2])
         n = len(data)
         return cls(data[0], data[1], data[2], data[3] if n > 3 else {}, data[4] if n > 4 else {},
                    data[5] if n > 5 else [], data[6] if n > 6 else [])
+
+    @classmethod
+    def single(cls, kind_index: int, mood: int, platform: str) -> Contribution:
+        """One event of an untracked dimension (the compact wire form `[kind index, mood, platform]`)."""
+        counts = [0] * len(KIND_ORDER)
+        counts[kind_index] = 1
+        sentiment = [0, 0, 0]
+        if mood >= 0:
+            sentiment[mood] = 1
+        return cls(counts, {}, sentiment, {}, {platform: 1})
+
+    def add_single(self, kind_index: int, mood: int, platform: str) -> None:
+        """`add(Contribution.single(...))` without making it: most rows the windows stage merges are
+        an author's single event."""
+        self.counts[kind_index] += 1
+        if mood >= 0:
+            self.sentiment[mood] += 1
+        platforms = self.platforms
+        if platform in platforms:
+            platforms[platform] += 1
+        elif len(platforms) < MAX_PLATFORMS:
+            platforms[platform] = 1
 
     def add(self, other: Contribution) -> None:
         """Merge `other` into this one (bounded maps keep their first keys). In place: the windows
@@ -76,7 +102,7 @@ class Contribution:
         if other.posts:
             _merge_bounded(self.posts, other.posts, MAX_POSTS)
         if other.platforms:
-            _merge_bounded(self.platforms, other.platforms, 64)
+            _merge_bounded(self.platforms, other.platforms, MAX_PLATFORMS)
         if other.samples and len(self.samples) < MAX_SAMPLES:
             self.samples.extend(other.samples[: MAX_SAMPLES - len(self.samples)])
         if other.measures:
@@ -106,7 +132,17 @@ def _merge_bounded(into: dict[str, int], other: dict[str, int], bound: int) -> N
             into[k] = n
 
 
-WireRow = tuple[str, str, int, list[Any]]  # dimension, key, minute start (epoch ms), Contribution.to_wire()
+# A row's contribution on the wire: `Contribution.to_wire()`, or for one event of an untracked
+# dimension without rule measures (most author rows: ~0.9 per event) the compact
+# `[kind index, mood (-1: no text), platform]`, which is a third of the bytes and merges without
+# making a Contribution.
+CompactWire = tuple[int, int, str]
+WireRow = tuple[str, str, int, list[Any] | CompactWire]  # dimension, key, minute start (epoch ms), contribution
+
+
+def is_single_wire(wire: Sequence[Any]) -> bool:
+    """Whether a decoded row contribution is the compact form of a single event."""
+    return type(wire[0]) is int
 # Shared by the rows of dimensions that never fill them (authors, platforms): nothing writes to them.
 _NO_MAP: Final[dict[str, int]] = {}
 _NO_LIST: Final[list[Any]] = []
@@ -121,14 +157,17 @@ def pack_rows(events: Iterable[CanonicalEvent], measures: Sequence[RuleMeasure])
 
     On the per-event path (profiled: building rows was ~40% of it): plain lists and local names,
     per event only the work its dimensions need (actors, posts and sample texts are tracked for
-    posts, hashtags and brands only: alerts on them show those), and rows of the other dimensions
-    share their empty fields.
+    posts, hashtags and brands only: alerts on them show those), rows of the other dimensions
+    share their empty fields, and a single event of a compact dimension stays a `CompactWire`.
     """
-    rows: dict[tuple[str, str, int], list[Any]] = {}
+    rows: dict[tuple[str, str, int], Any] = {}  # a full row (list), or a CompactWire while it has one event
     n_rules = len(measures)
     # Per dimension, once: (indices of the rules that watch it, tracks actors/posts/samples).
     shape = {dim: ([i for i, m in enumerate(measures) if dim in m.dimensions], dim in TRACKED_DIMENSIONS)
              for dim in DIMENSIONS}
+    # Dimensions whose single-event rows go out compact: untracked, unwatched, and not platforms
+    # (whose rows name no platform map).
+    compact = {dim for dim, (ruled, tracked) in shape.items() if not ruled and not tracked and dim != "platform"}
     rule_weights = [(m.weights, m.sentiment_max) for m in measures]
     n_kinds = len(KIND_ORDER)
     for ev in events:
@@ -157,8 +196,11 @@ def pack_rows(events: Iterable[CanonicalEvent], measures: Sequence[RuleMeasure])
                 dims.append(("brand", brand))
         for dim, key in dims:
             row = rows.get((dim, key, minute))
-            ruled, tracked = shape[dim]
             if row is None:
+                if dim in compact:
+                    rows[(dim, key, minute)] = (kind_index, mood if text else -1, platform)
+                    continue
+                ruled, tracked = shape[dim]
                 measures_field = [0.0] * n_rules if ruled else _NO_LIST
                 if tracked:
                     row = [[0] * n_kinds, {}, [0, 0, 0], {}, {}, [], measures_field]
@@ -166,6 +208,10 @@ def pack_rows(events: Iterable[CanonicalEvent], measures: Sequence[RuleMeasure])
                     row = [[0] * n_kinds, _NO_MAP, [0, 0, 0], _NO_MAP, _NO_MAP if dim == "platform" else {},
                            _NO_LIST, measures_field]
                 rows[(dim, key, minute)] = row
+            else:
+                ruled, tracked = shape[dim]
+                if type(row) is tuple:  # its second event: the full row of the first
+                    row = rows[(dim, key, minute)] = _full_row(row, n_kinds)
             row[0][kind_index] += 1
             if tracked:
                 if text and len(row[5]) < MAX_SAMPLES:
@@ -192,7 +238,19 @@ def pack_rows(events: Iterable[CanonicalEvent], measures: Sequence[RuleMeasure])
                 row_measures = row[6]
                 for i in ruled:
                     row_measures[i] += values[i]
-    return [(dim, key, minute, _trimmed(row)) for (dim, key, minute), row in rows.items()]
+    return [(dim, key, minute, row if type(row) is tuple else _trimmed(row))
+            for (dim, key, minute), row in rows.items()]
+
+
+def _full_row(single: CompactWire, n_kinds: int) -> list[Any]:
+    """The row of an untracked, unwatched dimension holding the one event `single` describes."""
+    kind_index, mood, platform = single
+    counts = [0] * n_kinds
+    counts[kind_index] = 1
+    sentiment = [0, 0, 0]
+    if mood >= 0:
+        sentiment[mood] = 1
+    return [counts, _NO_MAP, sentiment, _NO_MAP, {platform: 1}, _NO_LIST, _NO_LIST]
 
 
 # source (social.keyed) partition, pack offset, the router's clocks (raw partition -> newest event

@@ -11,6 +11,7 @@ from streams.windows.contributions import (
     RuleMeasure,
     WireRow,
     contribution_messages,
+    is_single_wire,
     pack_rows,
 )
 from streams.windows.records import EngagementRecords
@@ -184,6 +185,40 @@ def test_wire_form_drops_trailing_empty_fields_and_decodes_to_the_same_contribut
     for c in (author, hashtag):
         assert Contribution.from_wire(orjson.loads(orjson.dumps(c.to_wire()))) == c
     assert hashtag.samples == ["nice"] and len(hashtag.measures) == len(MEASURES)
+
+
+def test_an_authors_single_event_goes_out_compact_and_merges_as_the_full_row_would() -> None:
+    events = [ev(1, "comment", actor="a", text="awful", sentiment=-0.7), ev(2, "like", actor="b"),
+              ev(3, "share", actor="b", text="love it", sentiment=0.8)]
+    rows = {(d, k): w for d, k, _, w in wire(pack_rows(events, MEASURES))}
+    assert is_single_wire(rows[("author", "a")]) and rows[("author", "a")] == [1, 0, "x"]
+    assert not is_single_wire(rows[("author", "b")])  # two events: the full row
+    assert not is_single_wire(rows[("platform", "x")]) and not is_single_wire(rows[("post", "p1")])
+    assert Contribution.from_wire(rows[("author", "a")]) == Contribution.from_wire(
+        [[0, 1, 0, 0, 0, 0, 0, 0, 0], {}, [1, 0, 0], {}, {"x": 1}])
+    # The same events one per pack (compact rows, merged with add_single) or all in one pack.
+    one_pack, per_event = partition(), partition()
+    apply(one_pack, events, offset=0, clock=T0)
+    for i, e in enumerate(events):
+        apply(per_event, [e], offset=i, clock=T0)
+    for actor in ("a", "b"):
+        merged, whole = per_event.bucket("author", actor, T0), one_pack.bucket("author", actor, T0)
+        assert merged is not None and whole is not None and merged.data == whole.data
+    b = per_event.bucket("author", "b", T0)
+    assert b is not None and b.data.counts[3:5] == [1, 1] and b.data.sentiment == [0, 0, 1]
+    assert b.data.platforms == {"x": 2} and b.data.to_wire() == whole.data.to_wire()
+
+
+def test_compact_rows_are_only_for_dimensions_no_rule_watches() -> None:
+    watching_authors = [RuleMeasure(frozenset({"author"}), {"like": 1.0})]
+    rows = {d: w for d, _, _, w in wire(pack_rows([ev(1)], watching_authors))}
+    assert not is_single_wire(rows["author"]) and rows["author"][6] == [1.0]
+
+
+def test_a_late_compact_row_counts_as_one_late_event() -> None:
+    part = partition()
+    apply(part, [ev(1)], 0, clock=T0 + 10 * MINUTE_MS)
+    assert apply(part, [ev(2, actor="late")], 1, clock=T0 + 10 * MINUTE_MS) == 3  # platform, author, post
 
 
 def test_merging_packs_into_a_bucket_adds_every_field() -> None:
