@@ -112,15 +112,21 @@ class EngagementRecords:
         if not single:
             first = minute - (max(WINDOWS.values()) - 1) * MINUTE_MS
             in_window = [(m, b) for m, b in per_key.items() if first <= m <= minute]
+            summed_over = -1  # how many buckets the previous (shorter) window summed
         for (name, minutes), start_text in zip(WINDOWS.items(), starts, strict=True):
             if single:
                 window_counts, now_score, before_score, window_actors = counts, minute_score, 0.0, actors
             else:
                 start = minute - (minutes - 1) * MINUTE_MS
                 buckets = [b for m, b in in_window if m >= start]
-                summed = [sum(column) for column in zip(*(b.data.counts for b in buckets), strict=True)]
-                window_counts = _counts(summed or [0] * len(KIND_ORDER))
-                now_score = self.score(summed) if summed else 0.0
+                # Windows ending at the same minute nest: as many buckets as the window before is
+                # the same buckets, and the same sums (a key whose minutes all lie in the last
+                # five, like most authors').
+                if len(buckets) != summed_over:
+                    summed_over = len(buckets)
+                    summed = [sum(column) for column in zip(*(b.data.counts for b in buckets), strict=True)]
+                    window_counts = _counts(summed or [0] * len(KIND_ORDER))
+                    now_score = self.score(summed) if summed else 0.0
                 # The window one minute earlier: this minute out, the one that slid out back in.
                 dropped = per_key.get(minute - minutes * MINUTE_MS)
                 before_score = now_score - minute_score + (self.score(dropped.data.counts) if dropped else 0.0)
