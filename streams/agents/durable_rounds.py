@@ -6,11 +6,18 @@ waiting at the start of its round. Under light load a round is one slice; when C
 slower than the input, rounds grow (fewer, larger inserts) instead of the stage waiting on each
 insert. At most `max_waiting` units wait: beyond that the stage waits for a round (backpressure,
 and what a crash can replay stays bounded).
+
+Rounds start at most every `min_interval_s` (unless `max_waiting` is reached or someone waits for
+everything to be durable): each round is a ClickHouse insert, and every insert is a part the
+server writes, runs the materialized view over and merges later. At 10,000 events/s the store made
+~7 inserts a second; ten seconds of that traffic cost the server ~2.2-2.8 s of CPU as 7 inserts a
+second and ~0.8 s as one (BENCHMARKS.md, Session 8).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
@@ -19,10 +26,14 @@ T = TypeVar("T")
 
 class DurableRounds(Generic[T]):
     def __init__(self, persist: Callable[[list[T]], Awaitable[None]], size: Callable[[T], int],
-                 max_waiting: int) -> None:
+                 max_waiting: int, min_interval_s: float = 0.0) -> None:
         self._persist = persist
         self._size = size
         self._max_waiting = max_waiting
+        self._min_interval_s = min_interval_s
+        self._last_start = float("-inf")
+        self._draining = 0  # callers waiting in drained(): no pacing while there are any
+        self._hurry = asyncio.Event()  # ends a paced wait early
         self._waiting: list[T] = []
         self._waiting_size = 0
         self._in_round = False
@@ -37,14 +48,21 @@ class DurableRounds(Generic[T]):
         self._waiting.append(item)
         self._waiting_size += self._size(item)
         self._wake.set()
+        if self._waiting_size >= self._max_waiting:
+            self._hurry.set()
         while self._waiting_size >= self._max_waiting:
             await self._next_progress()
 
     async def drained(self) -> None:
         """Returns once everything added is durable. Raises what made a round fail."""
         self._check()
-        while self._waiting or self._in_round:
-            await self._next_progress()
+        self._draining += 1
+        self._hurry.set()
+        try:
+            while self._waiting or self._in_round:
+                await self._next_progress()
+        finally:
+            self._draining -= 1
 
     async def close(self) -> None:
         """Make what waits durable (unless a round failed), then stop."""
@@ -78,6 +96,8 @@ class DurableRounds(Generic[T]):
             await self._wake.wait()
             self._wake.clear()
             while self._waiting:
+                await self._pace()
+                self._last_start = asyncio.get_running_loop().time()
                 items, self._waiting, self._waiting_size = self._waiting, [], 0
                 self._in_round = True
                 self._progress.set()  # room for more
@@ -86,3 +106,12 @@ class DurableRounds(Generic[T]):
                 finally:
                     self._in_round = False
                 self._progress.set()
+
+    async def _pace(self) -> None:
+        """Wait until `min_interval_s` after the last round started, unless hurried meanwhile."""
+        delay = self._last_start + self._min_interval_s - asyncio.get_running_loop().time()
+        if delay <= 0 or self._draining or self._waiting_size >= self._max_waiting:
+            return
+        self._hurry.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._hurry.wait(), delay)

@@ -156,7 +156,8 @@ def register_store(app: faust.App, settings: Settings) -> None:
         # decided slice sends its contributions at once (the alert path never waits for ClickHouse;
         # contributions leave strictly in slice order, which the windows stage's per-source offsets
         # rely on) and is made durable and acked by the rounds behind.
-        rounds = DurableRounds(make_durable, lambda s: len(s.new) + len(s.batch), MAX_UNDURABLE_EVENTS)
+        rounds = DurableRounds(make_durable, lambda s: len(s.new) + len(s.batch), MAX_UNDURABLE_EVENTS,
+                               settings.sink_insert_interval_s)
         within = min(TAKE_WITHIN_S, settings.batch_within_s)
         try:
             async for taken in stream.noack_take(MAX_PACKS_PER_TAKE, within=within):

@@ -94,3 +94,27 @@ def test_drained_returns_only_once_the_round_in_progress_is_done() -> None:
         return early, rec.rounds
 
     assert asyncio.run(run()) == (False, [[1]])
+
+
+def test_rounds_are_paced_unless_the_bound_is_reached_or_someone_waits_for_durability() -> None:
+    async def run() -> list[list[list[int]]]:
+        rec = Recorder()
+        seen = []
+        # An interval no test run reaches: every round after the first starts only when hurried.
+        rounds = DurableRounds(rec.persist, lambda n: n, max_waiting=10, min_interval_s=3600)
+        await rounds.add(1)
+        await asyncio.sleep(0.01)
+        seen.append(list(rec.rounds))  # the first round starts at once
+        await rounds.add(2)
+        await rounds.add(3)
+        await asyncio.sleep(0.01)
+        seen.append(list(rec.rounds))  # paced: 2 and 3 wait
+        await rounds.add(5)  # 2 + 3 + 5 reach the bound: a round at once
+        seen.append(list(rec.rounds))
+        await rounds.add(4)
+        await rounds.drained()  # someone waits for durability: a round at once
+        seen.append(list(rec.rounds))
+        await rounds.close()
+        return seen
+
+    assert asyncio.run(run()) == [[[1]], [[1]], [[1], [2, 3, 5]], [[1], [2, 3, 5], [4]]]
