@@ -67,11 +67,7 @@ class Contribution:
     @classmethod
     def single(cls, kind_index: int, mood: int, platform: str) -> Contribution:
         """One event of an untracked dimension (the compact wire form `[kind index, mood, platform]`)."""
-        counts = [0] * len(KIND_ORDER)
-        counts[kind_index] = 1
-        sentiment = [0, 0, 0]
-        if mood >= 0:
-            sentiment[mood] = 1
+        counts, sentiment = _single_counts(kind_index, mood)
         return cls(counts, {}, sentiment, {}, {platform: 1})
 
     def add_single(self, kind_index: int, mood: int, platform: str) -> None:
@@ -143,6 +139,18 @@ WireRow = tuple[str, str, int, list[Any] | CompactWire]  # dimension, key, minut
 def is_single_wire(wire: Sequence[Any]) -> bool:
     """Whether a decoded row contribution is the compact form of a single event."""
     return type(wire[0]) is int
+
+
+def _single_counts(kind_index: int, mood: int) -> tuple[list[int], list[int]]:
+    """Counts per kind and sentiment mix of one event (mood -1: no text)."""
+    counts = [0] * len(KIND_ORDER)
+    counts[kind_index] = 1
+    sentiment = [0, 0, 0]
+    if mood >= 0:
+        sentiment[mood] = 1
+    return counts, sentiment
+
+
 # Shared by the rows of dimensions that never fill them (authors, platforms): nothing writes to them.
 _NO_MAP: Final[dict[str, int]] = {}
 _NO_LIST: Final[list[Any]] = []
@@ -211,7 +219,7 @@ def pack_rows(events: Iterable[CanonicalEvent], measures: Sequence[RuleMeasure])
             else:
                 ruled, tracked = shape[dim]
                 if type(row) is tuple:  # its second event: the full row of the first
-                    row = rows[(dim, key, minute)] = _full_row(row, n_kinds)
+                    row = rows[(dim, key, minute)] = _full_row(row)
             row[0][kind_index] += 1
             if tracked:
                 if text and len(row[5]) < MAX_SAMPLES:
@@ -242,14 +250,10 @@ def pack_rows(events: Iterable[CanonicalEvent], measures: Sequence[RuleMeasure])
             for (dim, key, minute), row in rows.items()]
 
 
-def _full_row(single: CompactWire, n_kinds: int) -> list[Any]:
+def _full_row(single: CompactWire) -> list[Any]:
     """The row of an untracked, unwatched dimension holding the one event `single` describes."""
     kind_index, mood, platform = single
-    counts = [0] * n_kinds
-    counts[kind_index] = 1
-    sentiment = [0, 0, 0]
-    if mood >= 0:
-        sentiment[mood] = 1
+    counts, sentiment = _single_counts(kind_index, mood)
     return [counts, _NO_MAP, sentiment, _NO_MAP, {platform: 1}, _NO_LIST, _NO_LIST]
 
 
