@@ -33,6 +33,7 @@ from pulse.devstack.clickhouse import start_clickhouse
 from pulse.devstack.kafka import start_kafka
 from pulse.errors import PulseError
 from pulse.migrate import create_topics, ensure_database, migrate_clickhouse
+from pulse.native import build_in_use
 from pulse.produce import produce_values
 from pulse.simulate import GroundTruth, SimulationConfig, simulate
 from schemas.event import CanonicalEvent
@@ -150,6 +151,7 @@ def _partitions(consumer: Any, topic: str) -> list[Any]:
 def run_bench(settings: Settings, events: int, seed: int, timeout_s: float,
               echo: Any = print, workers: int = 1, latency_plan: LatencyPlan | None = None,
               keep_topics: bool = False) -> dict[str, Any]:
+    build = build_in_use()
     tag = f"bench{int(time.time())}"
     bench = settings.model_copy(update={"topic_prefix": f"{tag}.", "worker_id": tag})
     ep = settings.clickhouse
@@ -241,6 +243,7 @@ def run_bench(settings: Settings, events: int, seed: int, timeout_s: float,
         # The windows state a restarted worker reads back (all partitions, one after the other).
         "state_load": state_load(bench),
         "preload_seconds": round(load_s, 1),
+        "native_modules": len(build.compiled),
         "machine": machine(),
     }
     admin = connect(ep, database=False)

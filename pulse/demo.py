@@ -20,6 +20,7 @@ from pulse.devstack.kafka import start_kafka
 from pulse.devstack.process import ManagedProcess
 from pulse.errors import PulseError
 from pulse.migrate import create_topics, ensure_database, migrate_clickhouse
+from pulse.native import build_in_use
 from pulse.replay import make_producer
 from pulse.simulate import GroundTruth, SimulationConfig, simulate
 from pulse.ui.server import UiServer
@@ -95,6 +96,7 @@ def render(stats: DemoStats, settings: Settings) -> Group:
 
 
 def run_demo(settings: Settings, duration: float | None, rate: int) -> None:
+    build_in_use()
     console = Console()
     console.print("[b]Social Pulse demo[/b] — starting the local stack")
     console.print(start_kafka(settings))

@@ -17,6 +17,7 @@ import threading
 import time
 
 from pulse.malloc_tuning import keep_freed_memory
+from pulse.native import build_in_use
 from pulse.preflight import check_clickhouse_migrated, check_kafka_topics
 from streams.settings import Settings
 
@@ -80,8 +81,10 @@ def stage_commands(settings: Settings) -> list[list[str]]:
 def run_worker(settings: Settings, role: str = "main") -> None:
     """role "main": the worker (spawns its stage children); "windows": the windows stage child."""
     if role == "main":
+        build = build_in_use()
         check_kafka_topics(settings)
         check_clickhouse_migrated(settings)
+        log.info("%d pipeline modules compiled (make native)", len(build.compiled))
     import faust
 
     from streams.app import build_app

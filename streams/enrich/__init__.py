@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from schemas.event import CanonicalEvent
 from streams.enrich.language import LanguageDetector
@@ -47,6 +48,14 @@ Inherited = tuple[list[str], list[str]]
 InheritedLookup = Callable[[CanonicalEvent], Inherited | None]
 
 
+class LanguageDetecting(Protocol):
+    def detect(self, text: str) -> str: ...
+
+
+class SentimentScoring(Protocol):
+    def score(self, text: str, lang: str = "") -> float: ...
+
+
 class Enricher:
     """Fills the enrichment fields of canonical events; see the module docstring.
 
@@ -57,11 +66,11 @@ class Enricher:
 
     __slots__ = ("language", "sentiment", "watchlist")
 
-    def __init__(self, watchlist: Watchlist, language: LanguageDetector | None = None,
-                 sentiment: SentimentScorer | None = None) -> None:
+    def __init__(self, watchlist: Watchlist, language: LanguageDetecting | None = None,
+                 sentiment: SentimentScoring | None = None) -> None:
         self.watchlist = watchlist
-        self.language = language if language is not None else LanguageDetector()
-        self.sentiment = sentiment if sentiment is not None else SentimentScorer()
+        self.language: LanguageDetecting = language if language is not None else LanguageDetector()
+        self.sentiment: SentimentScoring = sentiment if sentiment is not None else SentimentScorer()
 
     def enrich(self, event: CanonicalEvent, inherited: Inherited | None = None) -> None:
         """Fills `event`'s enrichment fields in place; `inherited` = (post hashtags, post brands)."""

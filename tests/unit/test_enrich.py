@@ -63,10 +63,10 @@ def ev(kind: str = "post", text: str = "", **kw: Any) -> CanonicalEvent:
     return CanonicalEvent("twitter", kw.pop("id", "e1"), kind, 1_795_255_205_120, "u1", text=text, **kw)
 
 
-class CountingLanguage(LanguageDetector):
-    """Stub: no model; counts calls."""
+class CountingLanguage:
+    """Stub: no model; counts calls. (Not a subclass: the real one may be compiled, `make native`.)"""
 
-    def __init__(self, answer: str = "en") -> None:   # no super().__init__: no model load
+    def __init__(self, answer: str = "en") -> None:
         self.calls: list[str] = []
         self.answer = answer
 
@@ -75,7 +75,7 @@ class CountingLanguage(LanguageDetector):
         return self.answer
 
 
-class CountingSentiment(SentimentScorer):
+class CountingSentiment:
     """Stub: no VADER; counts calls."""
 
     def __init__(self, value: float = 0.5) -> None:
