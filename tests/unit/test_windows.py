@@ -357,6 +357,25 @@ def test_a_minute_being_emitted_is_emitted_again_whole_after_a_restart_and_never
     assert restored.bucket("post", "p1", T0) is None
 
 
+def test_old_minutes_are_pruned_oldest_first_within_the_budget() -> None:
+    part = partition()
+    for i in range(3):  # minutes T0, T0+1, T0+2: 10 authors, a post and a platform each
+        apply(part, many_authors(10, T0 + i * MINUTE_MS, first=100 * i), i, clock=T0 + (i + 1) * MINUTE_MS)
+    part.close(1_000)
+    while part.emissions_pending:
+        part.take_emissions()
+    per_minute = {m: len(keys) for m, keys in part.by_minute.items()}
+    assert per_minute == {T0: 12, T0 + MINUTE_MS: 12, T0 + 2 * MINUTE_MS: 12}
+    part.changed.clear()
+    part.closed_before = T0 + 3 * 60 * MINUTE_MS  # all three left the longest window
+    assert part.prune(budget=5) == 5
+    assert {bk[2] for bk in part.removed} == {T0} and len(part.by_minute[T0]) == 7
+    assert part.prune(budget=10) == 10  # the rest of T0, then the oldest of the next
+    assert T0 not in part.by_minute and len(part.by_minute[T0 + MINUTE_MS]) == 9
+    assert part.prune(budget=100) == 21 and part.prune(budget=100) == 0
+    assert not part.buckets and not part.by_minute and len(part.removed) == 36
+
+
 def test_a_minute_closing_after_a_restart_joins_the_recovered_ones_without_double_counting() -> None:
     part = partition()
     apply(part, many_authors(10, T0), 0, clock=T0 + MINUTE_MS)
