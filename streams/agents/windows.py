@@ -50,7 +50,8 @@ EMISSIONS_PER_BATCH = 4000
 IDLE_EMIT_S = 0.5
 # Buckets of minutes older than the longest window forgotten per batch (see WindowPartition.prune):
 # ~50 ms of work and of changelog deletes, well above the ~3,000 buckets/s that 10,000 events/s
-# make prunable.
+# make prunable; and at least a quarter of what is prunable, so a long backlog (few, big batches,
+# each making tens of thousands prunable) never lets old buckets pile up.
 PRUNES_PER_BATCH = 5000
 
 
@@ -212,7 +213,7 @@ def register_windows(app: faust.App, settings: Settings) -> None:
         for q in touched:
             part, engine = states[q].part, states[q].engine
             budget -= _emit(part, records, budget, engagement_partitions, now_ms, engagement)
-            part.prune(PRUNES_PER_BATCH)
+            part.prune(max(PRUNES_PER_BATCH, part.prunable() // 4))
             engine.forget_idle(part.closed_before)
             observe_window_state(q, len(part.buckets), sum(map(len, part.by_minute.values())),
                                  len(engine.states), len(engine.open))

@@ -191,8 +191,7 @@ class WindowPartition:
         A minute holds ~190,000 buckets at 10,000 events/s, and the first live minute after a
         backlog makes all of the backlog's prunable at once: forgetting (and deleting from the
         changelog) that many in one batch held alerts for seconds. Returns how many were forgotten."""
-        cutoff = min(self.closed_before - self.retain_ms, self.closed_before - self.grace_ms - MINUTE_MS,
-                     min(self._closing, default=self.closed_before))
+        cutoff = self._prune_before()
         pruned = 0
         for m in sorted(m for m in self.by_minute if m < cutoff):
             keys = self.by_minute[m]
@@ -210,6 +209,15 @@ class WindowPartition:
                 break  # the budget is spent
             del self.by_minute[m]
         return pruned
+
+    def _prune_before(self) -> int:
+        return min(self.closed_before - self.retain_ms, self.closed_before - self.grace_ms - MINUTE_MS,
+                   min(self._closing, default=self.closed_before))
+
+    def prunable(self) -> int:
+        """Buckets `prune` would forget without a budget."""
+        cutoff = self._prune_before()
+        return sum(len(keys) for m, keys in self.by_minute.items() if m < cutoff)
 
     # ------------------------------------------------------------------ reading
     def bucket(self, dim: str, key: str, minute: int) -> MinuteBucket | None:

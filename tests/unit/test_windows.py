@@ -367,8 +367,10 @@ def test_old_minutes_are_pruned_oldest_first_within_the_budget() -> None:
     per_minute = {m: len(keys) for m, keys in part.by_minute.items()}
     assert per_minute == {T0: 12, T0 + MINUTE_MS: 12, T0 + 2 * MINUTE_MS: 12}
     part.changed.clear()
+    assert part.prunable() == 0
     part.closed_before = T0 + 3 * 60 * MINUTE_MS  # all three left the longest window
-    assert part.prune(budget=5) == 5
+    assert part.prunable() == 36
+    assert part.prune(budget=5) == 5 and part.prunable() == 31
     assert {bk[2] for bk in part.removed} == {T0} and len(part.by_minute[T0]) == 7
     assert part.prune(budget=10) == 10  # the rest of T0, then the oldest of the next
     assert T0 not in part.by_minute and len(part.by_minute[T0 + MINUTE_MS]) == 9
