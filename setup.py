@@ -1,7 +1,7 @@
 """Packaging metadata lives in pyproject.toml; this file only adds the optional native build.
 
 With PULSE_NATIVE=1, mypyc compiles the modules listed in native-modules.txt to C extensions (the
-same typed Python source, ~10% less CPU per event end to end: BENCHMARKS.md, Session 9). `make
+same typed Python source, ~15% less worker CPU per event: BENCHMARKS.md, Session 9). `make
 native` builds them in place; deploy/Dockerfile builds them into the image. Without it (a plain
 `pip install`) the package is pure Python and behaves the same, only slower. mypy must resolve the
 project's imports, so build without build isolation, in an environment holding the dependencies.

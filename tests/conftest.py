@@ -1,6 +1,6 @@
 """The whole suite runs on the modules `make native` compiled, or with PULSE_PURE_PYTHON=1 on their
-pure-Python sources (`make test` runs the unit tests both ways). A compiled module older than its
-source would test old code: the run stops instead."""
+pure-Python sources (`make test` runs the unit tests both ways). A compiled module whose source
+changed since it was compiled would test old code: the run stops instead."""
 
 from __future__ import annotations
 

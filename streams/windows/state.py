@@ -187,7 +187,7 @@ class WindowPartition:
 
     def prune(self, budget: int | None = None) -> int:
         """Forget buckets that left the longest window and can no longer change (never those of a
-        minute still being emitted), oldest minutes first: all of them, or about `budget` per call.
+        minute still being emitted), oldest minutes first: all of them, or at most `budget` per call.
         A minute holds ~190,000 buckets at 10,000 events/s, and the first live minute after a
         backlog makes all of the backlog's prunable at once: forgetting (and deleting from the
         changelog) that many in one batch held alerts for seconds. Returns how many were forgotten."""
