@@ -59,6 +59,9 @@ class LatencyResult:
             "p99_ms": round(percentile(latencies, 0.99)) if latencies else None,
             "max_ms": round(latencies[-1]) if latencies else None,
             "mean_ms": round(statistics.fmean(latencies)) if latencies else None,
+            # In the order the spikes were produced (None: not detected), to see when the slow ones came.
+            "latencies_ms": [round(self.alerts[k] - t) if k in self.alerts else None
+                             for k, t in self.spikes.items()],
         }
 
 

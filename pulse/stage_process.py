@@ -1,8 +1,9 @@
 """Stages of one `pulse worker` in child processes: `python -m pulse.stage_process route N | windows`.
 
 A worker's stages would share one interpreter and so one core (the GIL). The route stage is
-stateless and the windows stage keeps its own state (its own Faust app and changelog); both talk
-to the rest only through Kafka, so each can run in its own process. A child dies with its worker
+stateless (the first route process also runs the ClickHouse events sink, stateless too) and the
+windows stage keeps its own state (its own Faust app and changelog); they talk to the rest only
+through Kafka, so each can run in its own process. A child dies with its worker
 (PR_SET_PDEATHSIG), so a SIGKILLed worker never leaves a stage consuming behind it.
 """
 
@@ -28,8 +29,9 @@ def die_with_parent() -> None:
 
 
 def run_route(index: int) -> None:
-    from mode import Worker
+    from mode import Service, Worker
 
+    from streams.agents.events_sink import events_sink_class
     from streams.agents.route import router_class
     from streams.app import app_id
 
@@ -42,9 +44,11 @@ def run_route(index: int) -> None:
         start_http_server(settings.metrics_port + 2 + index, addr=settings.metrics_host)
     for name in ("aiokafka", "kafka"):
         logging.getLogger(name).setLevel(settings.log_level.upper())
-    service = router_class(settings, app_id(settings))()
+    services: list[Service] = [router_class(settings, app_id(settings))()]
+    if index == 0:  # the ClickHouse events sink: stateless like the router, and off the store's path
+        services.append(events_sink_class(settings, app_id(settings))())
     _tune()
-    Worker(service, loglevel=settings.log_level.upper(), quiet=True).execute_from_commandline()
+    Worker(*services, loglevel=settings.log_level.upper(), quiet=True).execute_from_commandline()
 
 
 def run_windows() -> None:

@@ -46,6 +46,13 @@ class ClickHouseWriter:
         return await self._insert(rows, lambda client: client.execute(query, data, columnar=True,
                                                                       settings=_INSERT_SETTINGS))
 
+    async def insert_parsed(self, columns: Sequence[str], select: str, values: Sequence[bytes]) -> int:
+        """Insert the rows `select` (a SELECT over input('json String')) derives from `values`, one
+        String each: ClickHouse does the parsing, the driver writes a single column."""
+        query = f"INSERT INTO {self._table} ({', '.join(columns)}) {select}"
+        return await self._insert(len(values), lambda client: client.execute(query, [values], columnar=True,
+                                                                             settings=_INSERT_SETTINGS))
+
     async def insert_json_lines(self, lines: Sequence[bytes]) -> int:
         """Insert JSON objects (one per element) as JSONEachRow: ClickHouse does the parsing."""
         if not lines:

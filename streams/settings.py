@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     batch_max: int = Field(default=5000, ge=1)
     batch_within_s: float = Field(default=0.5, gt=0)
     sink_retry_max_s: float = Field(default=30.0, gt=0)
-    # The store inserts into ClickHouse at most this often (each insert is a part to merge).
+    # The events sink inserts into ClickHouse at most this often (each insert is a part to merge).
     sink_insert_interval_s: float = Field(default=1.0, ge=0, le=60)
     session_timeout_s: float = Field(default=10.0, ge=6.0, le=300.0)
     metrics_port: int = Field(default=0, ge=0, le=65535)

@@ -1,6 +1,6 @@
 """A consumer-group stage inside the Faust worker that reads with aiokafka's batch `getmany`.
 
-Used for the stateless stages (route, dead-letter sink): no per-message stream machinery, and
+Used for the stateless stages (route, the events and dead-letter sinks): no per-message stream machinery, and
 offsets are committed by this class only after `handle` returned, i.e. after the batch's effects
 are durable. A failed batch is rewound and retried with backoff; a batch whose partitions moved
 meanwhile is left to their new owner (at-least-once; every effect downstream is idempotent).
@@ -40,6 +40,10 @@ class BatchConsumerService(Service):
     def topic(self) -> str:
         raise NotImplementedError
 
+    def batch_limit(self) -> int:
+        """Most records handled at once."""
+        return self.settings.batch_max
+
     async def handle(self, records: list[Any]) -> None:
         """Make the batch's effects durable; raise to have it retried."""
         raise NotImplementedError
@@ -70,13 +74,14 @@ class BatchConsumerService(Service):
     async def _linger(self, consumer: AIOKafkaConsumer, batches: dict[Any, list[Any]]) -> None:
         """Add what arrives within `linger_s` to `batches` (in order per partition)."""
         count = sum(len(recs) for recs in batches.values())
+        limit = self.batch_limit()
         deadline = asyncio.get_running_loop().time() + self.linger_s
-        while count < self.settings.batch_max:
+        while count < limit:
             left = deadline - asyncio.get_running_loop().time()
             if left <= 0:
                 return
             more = await consumer.getmany(timeout_ms=max(1, int(left * 1000)),
-                                          max_records=self.settings.batch_max - count)
+                                          max_records=limit - count)
             for tp, recs in more.items():
                 batches.setdefault(tp, []).extend(recs)
                 count += len(recs)
@@ -87,7 +92,7 @@ class BatchConsumerService(Service):
         consumer, s = self._consumer, self.settings
         failures = 0
         while not self.should_stop:
-            batches = await consumer.getmany(timeout_ms=int(s.batch_within_s * 1000), max_records=s.batch_max)
+            batches = await consumer.getmany(timeout_ms=int(s.batch_within_s * 1000), max_records=self.batch_limit())
             if not batches:
                 continue
             await self._linger(consumer, batches)

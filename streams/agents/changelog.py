@@ -46,6 +46,10 @@ class Changelog:
     def delete(self, partition: int, key: str) -> None:
         self._pending.append((partition, orjson.dumps(key), None))
 
+    def write(self, records: Iterable[Record]) -> None:
+        """Queue records already encoded: (partition, JSON key, JSON value or None to delete)."""
+        self._pending.extend(records)
+
     async def flush(self, sender: BatchSender) -> None:
         """Produce the writes since the last flush; returns once Kafka acknowledged all of them."""
         pending, self._pending = self._pending, []

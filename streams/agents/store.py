@@ -1,11 +1,11 @@
-"""social.keyed → dedupe → enrich → ClickHouse `events_local` and `social.events`.
+"""social.keyed → dedupe → enrich → `social.events` (which the events sink inserts into ClickHouse).
 
 Per slice of packs: decide and enrich (state in memory) and send the slice's contributions to the
 windows stage. Behind that, in rounds that take every slice decided meanwhile (DurableRounds):
-insert into ClickHouse (retrying until acknowledged), produce to social.events, persist the dedupe
-records to the changelog, and only then ack the packs, in slice order. A crash anywhere before the
-ack replays the packs; `DedupeState` re-emits exactly the events those packs emitted, ClickHouse
-collapses the repeated rows, and the windows stage skips contributions it has merged.
+produce to social.events, persist the dedupe records to the changelog, and only then ack the
+packs, in slice order. A crash anywhere before the ack replays the packs; `DedupeState` re-emits
+exactly the events those packs emitted, the events sink's rows collapse in ClickHouse, and the
+windows stage skips contributions it has merged.
 """
 
 from __future__ import annotations
@@ -19,10 +19,8 @@ from typing import Any
 import faust
 import orjson
 
-from schemas.event import CanonicalEvent, format_time_ms
+from schemas.event import CanonicalEvent
 from schemas.topics import TopicNames
-from sinks.clickhouse_writer import ClickHouseWriter
-from sinks.event_rows import EVENT_COLUMNS, event_columns
 from streams import metrics
 from streams.agents.changelog import Changelog
 from streams.agents.durable_rounds import DurableRounds
@@ -36,8 +34,9 @@ from streams.enrich import Enricher
 from streams.enrich.language import LanguageDetector
 from streams.enrich.sentiment import SentimentScorer
 from streams.enrich.watchlist import Watchlist
+from streams.event_messages import event_messages
 from streams.kafka_batch import BatchSender, Record
-from streams.routing import partition_for_bytes, partition_for_key, unpack
+from streams.routing import partition_for_key, unpack
 from streams.settings import Settings
 from streams.windows.alerting import rule_measures
 from streams.windows.contributions import SourcePack, contribution_messages
@@ -54,6 +53,9 @@ MAX_UNDURABLE_EVENTS = 30_000
 # be decided in between: after a 1M backlog, live rounds of ~38,000 events spent up to 2 s building
 # and sending them in one go, and the contributions (the alert path) of everything taken waited.
 EVENTS_PER_STEP = 2000
+# Rounds start at most this often (unless MAX_UNDURABLE_EVENTS wait): each is a produce request per
+# social.events partition and a changelog flush; social.events, and so ClickHouse, are that much behind.
+ROUND_INTERVAL_S = 0.25
 # Contributions of what was taken leave right after it is decided (ClickHouse is behind, in
 # rounds): a short take window is most of the store's share of the alert latency.
 TAKE_WITHIN_S = 0.2
@@ -91,16 +93,6 @@ def dedupe_state(horizon_ms: int, entries: dict[str, Any]) -> DedupeState:
     return state
 
 
-def event_records(events: list[CanonicalEvent], partitions: int, now_ms: int) -> list[Record]:
-    """social.events messages, keyed (and partitioned) by dedupe key."""
-    ingested_at = format_time_ms(now_ms)
-    records: list[Record] = []
-    for ev in events:
-        key = ev.key.encode()
-        records.append((partition_for_bytes(key, partitions), key, orjson.dumps(ev.to_output(ingested_at))))
-    return records
-
-
 def build_enricher(settings: Settings) -> Enricher:
     watchlist = Watchlist.from_file(settings.watchlist_file) if settings.watchlist_file else Watchlist.empty()
     return Enricher(watchlist, LanguageDetector(), SentimentScorer())
@@ -115,7 +107,6 @@ def register_store(app: faust.App, settings: Settings) -> None:
     states = OwnedPartitions(changelog, lambda _, entries: dedupe_state(horizon_ms, entries))
     enricher = build_enricher(settings)
     measures = rule_measures(load_detector_config(settings.detector_config_file))
-    writer = ClickHouseWriter(settings.clickhouse, "events_local", max_backoff_s=settings.sink_retry_max_s)
 
     @app.on_partitions_revoked.connect
     async def _on_revoked(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
@@ -134,25 +125,21 @@ def register_store(app: faust.App, settings: Settings) -> None:
         contribution_partitions = await sender.partitions(names.contributions)
 
         async def make_durable(slices: list[DecidedSlice]) -> None:
-            """One round: ClickHouse (retrying until acknowledged) and social.events for every
-            slice waiting, the dedupe records written so far, then the acks, in slice order."""
+            """One round: social.events for every slice waiting, the dedupe records written so far,
+            then the acks, in slice order."""
             started = time.perf_counter()
             new = [ev for s in slices for ev in s.new]
             now_ms = int(time.time() * 1000)
             if new:
-                # The insert waits in a thread while this task builds and sends social.events.
-                insert = asyncio.ensure_future(writer.insert_columns(EVENT_COLUMNS, event_columns(new, now_ms)))
                 records: list[Record] = []
                 for i in range(0, len(new), EVENTS_PER_STEP):
-                    records.extend(event_records(new[i:i + EVENTS_PER_STEP], events_partitions, now_ms))
+                    records.extend(event_messages(new[i:i + EVENTS_PER_STEP], events_partitions, now_ms))
                     await asyncio.sleep(0)  # slices taken meanwhile are decided in between (the alert path)
                 await sender.send_all(names.events, records)
-                await insert
             stored = time.perf_counter()
             await changelog.flush(sender)
             log.debug("store round: %d slices, %d new events, stored %.3fs, changelog %.3fs", len(slices),
                       len(new), stored - started, time.perf_counter() - stored)
-            metrics.EVENTS_STORED.inc(len(new))
             for s in slices:
                 metrics.DUPLICATES.inc(s.duplicates)
                 observe_faust_batch("store", app.consumer, s.batch)
@@ -165,7 +152,7 @@ def register_store(app: faust.App, settings: Settings) -> None:
         # contributions leave strictly in slice order, which the windows stage's per-source offsets
         # rely on) and is made durable and acked by the rounds behind.
         rounds = DurableRounds(make_durable, lambda s: len(s.new) + len(s.batch), MAX_UNDURABLE_EVENTS,
-                               settings.sink_insert_interval_s)
+                               ROUND_INTERVAL_S)
         within = min(TAKE_WITHIN_S, settings.batch_within_s)
         try:
             async for taken in stream.noack_take(MAX_PACKS_PER_TAKE, within=within):

@@ -36,7 +36,8 @@ from streams.detect.config import DetectorConfig, load_detector_config
 from streams.kafka_batch import BatchSender, Record
 from streams.routing import partition_for_bytes, partition_for_key
 from streams.settings import Settings
-from streams.windows.alerting import AlertEngine, StateKey, assess
+from streams.windows.alerting import AlertEngine, assess
+from streams.windows.checkpoint import take_checkpoint
 from streams.windows.records import WINDOWS, EngagementRecords, alert_record, combined
 from streams.windows.state import BucketKey, MinuteBucket, WindowPartition
 
@@ -49,10 +50,12 @@ log = logging.getLogger(__name__)
 EMISSIONS_PER_BATCH = 4000
 IDLE_EMIT_S = 0.5
 # Buckets of minutes older than the longest window forgotten per batch (see WindowPartition.prune):
-# ~50 ms of work and of changelog deletes, well above the ~3,000 buckets/s that 10,000 events/s
-# make prunable; and at least a quarter of what is prunable, so a long backlog (few, big batches,
-# each making tens of thousands prunable) never lets old buckets pile up.
-PRUNES_PER_BATCH = 5000
+# at least as many as the batch changed, since each merged row makes at most one bucket, so the
+# state never grows beyond the longest window and what is still to prune; and at least this many
+# (~10 ms of work and of changelog deletes). Pruning is never urgent: when a batch made everything
+# prunable at once (the first live minute after a backlog: ~100,000 buckets), a quarter of that per
+# batch took 0.2-0.6 s per batch for ~15 s, ahead of the alerts behind it (BENCHMARKS.md, Session 10).
+PRUNES_PER_BATCH = 2000
 
 
 @dataclass
@@ -84,14 +87,6 @@ def owned_windows(settings: Settings, config: DetectorConfig, entries: dict[str,
     return owned
 
 
-def _bucket_key(q: int, bk: BucketKey) -> str:
-    return f"{q}:b\x1f{bk[0]}\x1f{bk[1]}\x1f{bk[2]}"
-
-
-def _state_key(q: int, sk: StateKey) -> str:
-    return f"{q}:d\x1f{sk[0]}\x1f{sk[1]}\x1f{sk[2]}"
-
-
 def register_windows(app: faust.App, settings: Settings) -> None:
     names = TopicNames(settings.topic_prefix)
     topic = app.topic(names.contributions, value_serializer="raw", key_serializer="raw")
@@ -115,7 +110,7 @@ def register_windows(app: faust.App, settings: Settings) -> None:
         input merged into it."""
         current = dict(owned.items())
         for q, w in current.items():
-            _persist(changelog, q, w.part, w.engine, w.last_offset)
+            changelog.write(take_checkpoint(q, w.part, w.engine, w.last_offset))
         await changelog.flush(sender)
         held.release(current)
 
@@ -213,7 +208,7 @@ def register_windows(app: faust.App, settings: Settings) -> None:
         for q in touched:
             part, engine = states[q].part, states[q].engine
             budget -= _emit(part, records, budget, engagement_partitions, now_ms, engagement)
-            part.prune(max(PRUNES_PER_BATCH, part.prunable() // 4))
+            part.prune(max(PRUNES_PER_BATCH, len(touched[q])))
             engine.forget_idle(part.closed_before)
             observe_window_state(q, len(part.buckets), sum(map(len, part.by_minute.values())),
                                  len(engine.states), len(engine.open))
@@ -241,29 +236,3 @@ def _emit(part: WindowPartition, records: EngagementRecords, budget: int, partit
         k = f"{dim}\x1f{key}".encode()
         out.append((partition_for_bytes(k, partitions), k, value))
     return len(taken)
-
-
-def _persist(changelog: Changelog, q: int, part: WindowPartition, engine: AlertEngine, offset: int) -> None:
-    """Write what changed in partition q since the last call: buckets, detector states, and the
-    clocks. Deletes go first: a detector state forgotten and then made again is kept."""
-    for bk in part.removed:
-        changelog.delete(q, _bucket_key(q, bk))
-    for bk in part.changed:
-        bucket = part.bucket(*bk)
-        if bucket is not None:
-            changelog.put(q, _bucket_key(q, bk), bucket.to_list())
-    for sk in engine.removed:
-        changelog.delete(q, _state_key(q, sk))
-    for sk in engine.changed:
-        if sk in engine.states:
-            changelog.put(q, _state_key(q, sk), engine.state_value(sk))
-    if engine.population_changed:
-        changelog.put(q, f"{q}:p", engine.population_value())
-        engine.population_changed = False
-    # The clocks (with the minutes still being emitted) and the newest input offset merged.
-    changelog.put(q, f"{q}:c", {**part.clock_state(), "offset": offset})
-    part.changed.clear()
-    part.removed.clear()
-    engine.changed.clear()
-    engine.removed.clear()
-

@@ -9,6 +9,7 @@ import orjson
 from kafka import KafkaConsumer
 
 from schemas.contracts import topic_schema
+from streams.normalize import parse_time_ms
 from tests.integration.conftest import ROOT, Pipeline
 
 WATCHLIST = ROOT / "deploy" / "watchlist.example.json"
@@ -63,6 +64,23 @@ def test_events_and_dead_letters_match_their_schemas_and_inherit(pipeline: Pipel
     for key, value in messages:
         jsonschema.validate(value, events_schema)
         assert key == f"{value['platform']}\x1f{value['id']}".encode()
+    # The events sink hands the values to ClickHouse as they are: every column of `events` says what
+    # the social.events message says.
+    stored = {r[1]: r for r in pipeline.query(
+        "SELECT platform, id, kind, toUnixTimestamp64Milli(occurred_at), actor_id, actor_handle, "
+        "actor_followers, actor_verified, author_tier, target_id, parent_id, text, url, lang, sentiment, hashtags, "
+        "mentions, urls, brands, toUnixTimestamp64Milli(ingested_at) FROM {db}.events")}
+    for _, value in messages:
+        actor = value["actor"]
+        assert isinstance(actor, dict)
+        row = stored[str(value["id"])]
+        assert row[:14] == (value["platform"], value["id"], value["kind"], parse_time_ms(value["occurred_at"]),
+                            actor["id"], actor["handle"] or "", actor["followers"], actor["verified"], actor["tier"],
+                            value["target_id"] or "", value["parent_id"] or "", value["text"] or "",
+                            value["url"] or "", value["lang"]), row
+        assert abs(row[14] - float(value["sentiment"])) < 1e-6  # type: ignore[arg-type]
+        assert row[15:] == (value["hashtags"], value["mentions"], value["urls"], value["brands"],
+                            parse_time_ms(value["ingested_at"]))
     dlq = consume(pipeline, "social.dlq", 1)
     assert len(dlq) == 1
     jsonschema.validate(dlq[0][1], topic_schema("social.dlq"))

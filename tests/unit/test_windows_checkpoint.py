@@ -8,11 +8,12 @@ from typing import Any
 import orjson
 
 from streams.agents.changelog import latest_values
-from streams.agents.windows import _persist, owned_windows
+from streams.agents.windows import owned_windows
 from streams.detect.config import load_detector_config
 from streams.detect.state import KeyState
 from streams.settings import Settings
 from streams.windows.alerting import AlertEngine
+from streams.windows.checkpoint import take_checkpoint
 from streams.windows.state import WindowPartition
 
 MINUTE = 60_000
@@ -20,16 +21,15 @@ T0 = 1_795_255_200_000
 
 
 class RecordingChangelog:
-    """The writes `_persist` makes, as (key, value) bytes like the changelog topic holds them."""
+    """The writes checkpoints make, as (key, value) bytes like the changelog topic holds them."""
 
     def __init__(self) -> None:
         self.writes: list[tuple[bytes, bytes | None]] = []
 
-    def put(self, partition: int, key: str, value: Any) -> None:
-        self.writes.append((orjson.dumps(key), orjson.dumps(value)))
-
-    def delete(self, partition: int, key: str) -> None:
-        self.writes.append((orjson.dumps(key), None))
+    def checkpoint(self, q: int, part: WindowPartition, engine: AlertEngine, offset: int) -> None:
+        for partition, key, value in take_checkpoint(q, part, engine, offset):
+            assert partition == q
+            self.writes.append((key, value))
 
 
 def author_row(actor: str, minute: int) -> list[Any]:
@@ -48,7 +48,7 @@ def test_a_bucket_changed_by_many_batches_is_written_once_per_checkpoint_with_it
     changelog = RecordingChangelog()
     for offset in range(5):  # five batches between two checkpoints, each adding to the same bucket
         part.apply(0, offset, {0: T0 + 1000}, [author_row("a1", T0)], T0 + 2000)
-    _persist(changelog, 0, part, engine, 4)  # type: ignore[arg-type]
+    changelog.checkpoint(0, part, engine, 4)
     bucket_writes = [k for k, _ in changelog.writes if b"\\u001fauthor\\u001fa1" in k]
     assert len(bucket_writes) == 1
     rebuilt = owned_windows(Settings(topic_partitions=1), engine.config, recovered(changelog.writes), T0 + 2000)
@@ -65,13 +65,38 @@ def test_a_detector_state_forgotten_and_made_again_before_a_checkpoint_is_kept()
     engine.last_seen[sk] = T0
     engine.changed.add(sk)
     changelog = RecordingChangelog()
-    _persist(changelog, 0, part, engine, 0)  # type: ignore[arg-type]
+    changelog.checkpoint(0, part, engine, 0)
     # Between two checkpoints: idle long enough to be forgotten, then seen again.
     engine.forget_idle(T0 + 30 * 24 * 60 * MINUTE)
     assert sk in engine.removed and sk not in engine.states
     engine.states[sk] = KeyState(T0 + 30 * 24 * 60 * MINUTE)
     engine.last_seen[sk] = T0 + 30 * 24 * 60 * MINUTE
     engine.changed.add(sk)
-    _persist(changelog, 0, part, engine, 1)  # type: ignore[arg-type]
+    changelog.checkpoint(0, part, engine, 1)
     state_key = "d\x1f0\x1fhashtag\x1flaunch"
     assert state_key in recovered(changelog.writes)
+
+
+def test_a_checkpoint_deletes_what_was_pruned_and_writes_nothing_twice() -> None:
+    part = WindowPartition(120_000, 1, 1)
+    engine = AlertEngine(load_detector_config(None))
+    changelog = RecordingChangelog()
+    part.apply(0, 0, {0: T0 + 1000}, [author_row("old", T0)], T0 + 2000)
+    changelog.checkpoint(0, part, engine, 0)
+    assert "b\x1fauthor\x1fold\x1f" + str(T0) in recovered(changelog.writes)
+    # Two hours later the old bucket has left the longest window.
+    later = T0 + 120 * MINUTE
+    part.apply(0, 1, {0: later + 1000}, [author_row("new", later)], later + 2000)
+    part.close(later + 2000)
+    while part.emissions_pending:  # a minute still being emitted is never pruned
+        part.take_emissions()
+    assert part.prune() == 1
+    changelog.writes.clear()
+    changelog.checkpoint(0, part, engine, 1)
+    keys = [orjson.loads(k) for k, _ in changelog.writes]
+    assert len(keys) == len(set(keys))
+    assert (orjson.dumps(f"0:b\x1fauthor\x1fold\x1f{T0}"), None) in changelog.writes
+    assert f"0:b\x1fauthor\x1fnew\x1f{later}" in keys
+    changelog.writes.clear()
+    changelog.checkpoint(0, part, engine, 2)  # nothing changed since: only the clocks
+    assert [orjson.loads(k) for k, _ in changelog.writes] == ["0:c"]
