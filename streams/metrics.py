@@ -9,7 +9,7 @@ EVENTS_VALID = Counter("pulse_events_valid_total", "Raw messages that became can
                        ["platform", "kind"])
 DEAD_LETTERS = Counter("pulse_dead_letters_total", "Raw messages rejected to social.dlq", ["reason"])
 DUPLICATES = Counter("pulse_duplicates_dropped_total", "Events dropped as already seen (same platform, id)")
-EVENTS_STORED = Counter("pulse_events_stored_total", "Unique events written to ClickHouse")
+EVENTS_STORED = Counter("pulse_events_stored_total", "Events written to ClickHouse by the events sink")
 SINK_BATCH_ROWS = Histogram("pulse_sink_batch_rows", "Rows per ClickHouse insert", ["table"],
                             buckets=(1, 10, 100, 500, 1000, 5000, 10000, 50000))
 SINK_SECONDS = Histogram("pulse_sink_insert_seconds", "ClickHouse insert latency", ["table"])
