@@ -24,11 +24,16 @@ _EVENT_TUPLE = (
     "brands Array(String), ingested_at String)"
 )
 
-# In EVENT_COLUMNS order. Times are RFC 3339 with milliseconds ("...T10:00:05.120Z").
+# In EVENT_COLUMNS order. Times are RFC 3339 with milliseconds ("...T10:00:05.120Z"). Only the
+# store writes social.events; a value from anywhere else that is not an event (no platform, id or
+# kind, no readable time) is left out instead of failing the insert, which would stall the sink on
+# it for ever.
 EVENTS_FROM_JSON = f"""SELECT
-    e.platform, e.id, e.kind, parseDateTime64BestEffort(e.occurred_at, 3, 'UTC'),
+    e.platform, e.id, e.kind, assumeNotNull(occurred_at),
     e.actor.id, ifNull(e.actor.handle, ''), e.actor.followers, e.actor.verified, e.actor.tier,
     ifNull(e.target_id, ''), ifNull(e.parent_id, ''), ifNull(e.text, ''), ifNull(e.url, ''),
     e.lang, e.sentiment, e.hashtags, e.mentions, e.urls, e.brands,
-    parseDateTime64BestEffort(e.ingested_at, 3, 'UTC')
-FROM (SELECT JSONExtract(json, '{_EVENT_TUPLE}') AS e FROM input('json String'))"""
+    parseDateTime64BestEffortOrZero(e.ingested_at, 3, 'UTC')
+FROM (SELECT e, parseDateTime64BestEffortOrNull(e.occurred_at, 3, 'UTC') AS occurred_at
+      FROM (SELECT JSONExtract(json, '{_EVENT_TUPLE}') AS e FROM input('json String')))
+WHERE e.platform != '' AND e.id != '' AND e.kind != '' AND occurred_at IS NOT NULL"""

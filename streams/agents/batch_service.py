@@ -1,8 +1,8 @@
 """A consumer-group stage inside the Faust worker that reads with aiokafka's batch `getmany`.
 
-Used for the stateless stages (route, the events and dead-letter sinks): no per-message stream machinery, and
-offsets are committed by this class only after `handle` returned, i.e. after the batch's effects
-are durable. A failed batch is rewound and retried with backoff; a batch whose partitions moved
+Used for the stateless stages (route, the events and dead-letter sinks): no per-message stream
+machinery, and offsets are committed by this class only after `handle` returned, i.e. after the
+batch's effects are durable. A failed batch is rewound and retried with backoff; a batch whose partitions moved
 meanwhile is left to their new owner (at-least-once; every effect downstream is idempotent).
 """
 

@@ -56,7 +56,7 @@ EVENTS_PER_STEP = 2000
 # Rounds start at most this often (unless MAX_UNDURABLE_EVENTS wait): each is a produce request per
 # social.events partition and a changelog flush; social.events, and so ClickHouse, are that much behind.
 ROUND_INTERVAL_S = 0.25
-# Contributions of what was taken leave right after it is decided (ClickHouse is behind, in
+# Contributions of what was taken leave right after it is decided (social.events is behind, in
 # rounds): a short take window is most of the store's share of the alert latency.
 TAKE_WITHIN_S = 0.2
 

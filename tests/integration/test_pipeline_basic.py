@@ -40,3 +40,15 @@ def test_replay_counts_unique_events_and_dead_letters(pipeline: Pipeline) -> Non
                       6)
     assert pipeline.scalar("SELECT count() FROM {db}.events") == 301
     assert pipeline.query("SELECT total FROM {db}.engagement_by_minute WHERE dimension='platform'") == [(301,)]
+
+
+def test_a_value_on_social_events_that_is_not_an_event_does_not_stall_the_events_sink(pipeline: Pipeline) -> None:
+    pipeline.migrate()
+    # Only the store writes social.events; something else wrote these. They must not be inserted,
+    # nor keep the sink retrying them: the events after them still reach ClickHouse.
+    pipeline.produce([b"{oops", b"[]", b'{"platform": "x"}', b'{"platform": "x", "id": "1", "occurred_at": "soon"}'],
+                     topic="social.events", partition=0)
+    pipeline.start_worker()
+    pipeline.produce([event(i) for i in range(50)])
+    pipeline.wait_for_unique_events(50)
+    assert pipeline.scalar("SELECT count() FROM {db}.events_local WHERE platform = 'x'") == 0
