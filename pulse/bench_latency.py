@@ -14,6 +14,7 @@ import asyncio
 import itertools
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,16 +132,18 @@ def live_traffic(plan: LatencyPlan, start_ms: int) -> list[tuple[int, bytes]]:
     return [(m.emit_ms, m.value) for m in itertools.takewhile(lambda m: m.emit_ms < end_ms, simulate(config))]
 
 
-def traffic_lead_ms(plan: LatencyPlan) -> int:
+def traffic_lead_ms(plan: LatencyPlan, timed: Callable[[int], float] | None = None) -> int:
     """How long generating the whole background traffic takes, with a margin: the marginal cost per
-    event is timed on two samples (the simulator's start-up cost is not per event)."""
-    def timed(events: int) -> float:
+    event is timed on two samples (the simulator's start-up cost is not per event). `timed(n)` is
+    the seconds generating n events takes (measured here when not given)."""
+    def measured(events: int) -> float:
         sample = LatencyPlan(rate=plan.rate, seconds=events / plan.rate, seed=plan.seed)
         started = time.perf_counter()
         live_traffic(sample, 0)
         return time.perf_counter() - started
 
-    small, large = timed(5_000), timed(15_000)
+    time_for = timed or measured
+    small, large = time_for(5_000), time_for(15_000)
     per_event_s = max(0.0, large - small) / 10_000
     return int(1000 * (0.5 + small + 1.2 * per_event_s * plan.rate * plan.seconds))
 
