@@ -51,12 +51,13 @@ EMISSIONS_PER_BATCH = 4000
 IDLE_EMIT_S = 0.5
 # Buckets of minutes older than the longest window forgotten per batch (see WindowPartition.prune):
 # at least as many as the batch changed, since each merged row makes at most one bucket, so the
-# state never grows beyond the longest window and what is still to prune; and at least this many.
-# Pruning is never urgent: when a batch made everything prunable at once (the first live minute
-# after a backlog: ~100,000 buckets), a quarter of that per batch took 0.2-0.6 s per batch for
-# ~15 s, ahead of the alerts behind it, and 2,000 per batch was still ~11% of the stage's CPU for
-# the whole live minute after it (BENCHMARKS.md, Session 10).
-PRUNES_PER_BATCH = 500
+# state never grows beyond the longest window and what is still to prune; and at least this many
+# (~10 ms of work and of changelog deletes). Pruning is never urgent: when a batch made everything
+# prunable at once (the first live minute after a backlog: ~100,000 buckets), a quarter of that per
+# batch took 0.2-0.6 s per batch for ~15 s, ahead of the alerts behind it (BENCHMARKS.md, Session 10).
+# At 2,000 it was ~11% of the stage's CPU through the live minute after a backlog; 500 was tried and
+# not shown to help (two runs, both slower, on a machine that was slower too).
+PRUNES_PER_BATCH = 2000
 
 
 @dataclass
