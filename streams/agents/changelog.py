@@ -46,9 +46,11 @@ class Changelog:
     def delete(self, partition: int, key: str) -> None:
         self._pending.append((partition, orjson.dumps(key), None))
 
-    def write(self, records: Iterable[Record]) -> None:
-        """Queue records already encoded: (partition, JSON key, JSON value or None to delete)."""
-        self._pending.extend(records)
+    def write(self, partition: int, entries: Iterable[tuple[str, Any]]) -> None:
+        """Queue (key, value) writes to `partition`; a None value deletes the key."""
+        dumps = orjson.dumps
+        self._pending.extend((partition, dumps(key), None if value is None else dumps(value))
+                             for key, value in entries)
 
     async def flush(self, sender: BatchSender) -> None:
         """Produce the writes since the last flush; returns once Kafka acknowledged all of them."""

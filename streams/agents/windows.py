@@ -112,7 +112,7 @@ def register_windows(app: faust.App, settings: Settings) -> None:
         input merged into it."""
         current = dict(owned.items())
         for q, w in current.items():
-            changelog.write(take_checkpoint(q, w.part, w.engine, w.last_offset))
+            changelog.write(q, take_checkpoint(q, w.part, w.engine, w.last_offset))
         await changelog.flush(sender)
         held.release(current)
 

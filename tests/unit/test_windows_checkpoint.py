@@ -27,9 +27,8 @@ class RecordingChangelog:
         self.writes: list[tuple[bytes, bytes | None]] = []
 
     def checkpoint(self, q: int, part: WindowPartition, engine: AlertEngine, offset: int) -> None:
-        for partition, key, value in take_checkpoint(q, part, engine, offset):
-            assert partition == q
-            self.writes.append((key, value))
+        for key, value in take_checkpoint(q, part, engine, offset):
+            self.writes.append((orjson.dumps(key), None if value is None else orjson.dumps(value)))
 
 
 def author_row(actor: str, minute: int) -> list[Any]:
