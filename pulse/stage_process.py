@@ -31,6 +31,7 @@ def die_with_parent() -> None:
 def run_route(index: int) -> None:
     from mode import Service, Worker
 
+    from streams.agents.dead_letters import dead_letter_sink_class
     from streams.agents.events_sink import events_sink_class
     from streams.agents.route import router_class
     from streams.app import app_id
@@ -45,8 +46,9 @@ def run_route(index: int) -> None:
     for name in ("aiokafka", "kafka"):
         logging.getLogger(name).setLevel(settings.log_level.upper())
     services: list[Service] = [router_class(settings, app_id(settings))()]
-    if index == 0:  # the ClickHouse events sink: stateless like the router, and off the store's path
+    if index == 0:  # the ClickHouse sinks: stateless like the router, and off the store's path
         services.append(events_sink_class(settings, app_id(settings))())
+        services.append(dead_letter_sink_class(settings, app_id(settings))())
     _tune()
     Worker(*services, loglevel=settings.log_level.upper(), quiet=True).execute_from_commandline()
 

@@ -1,8 +1,8 @@
 """`pulse worker`: one worker of the pipeline, its stages in up to three processes.
 
-The main process runs the store stage (dedupe, enrich, social.events) and the dead-letter sink;
-by default the route stage (with the ClickHouse events sink) and the windows stage (windows, spike
-alerts, alerts sink) run in child processes it supervises, so a worker uses more than one core.
+The main process runs the store stage (dedupe, enrich, social.events); by default the route stage
+(with the ClickHouse events and dead-letter sinks) and the windows stage (windows, spike alerts,
+alerts sink) run in child processes it supervises, so a worker uses more than one core.
 """
 
 from __future__ import annotations

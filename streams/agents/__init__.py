@@ -19,8 +19,8 @@ def register_agents(app: faust.App, settings: Settings, role: str = "main") -> N
         register_windows(app, settings)
         register_alerts_sink(app, settings)
     if role == "main":
-        if settings.route_processes == 0:
+        if settings.route_processes == 0:  # else they run in the route processes (pulse/stage_process.py)
             register_router(app, settings)
             register_events_sink(app, settings)
+            register_dead_letter_sink(app, settings)
         register_store(app, settings)
-        register_dead_letter_sink(app, settings)

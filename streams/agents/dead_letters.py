@@ -1,6 +1,10 @@
 """social.dlq → ClickHouse `dead_letters`, committed only after the insert.
 
 Rows are keyed by where the rejected input came from, so a batch written twice is one row each.
+Like the events sink it inserts at most once per `sink_insert_interval_s` and runs in the first
+route process (in the worker when there is none): in the store's process, under live traffic with
+~1% malformed input, its small inserts (each with clickhouse-driver's connection ping) took 5.5% of
+that process's samples (py-spy, BENCHMARKS.md Session 11), beside deciding, which is on the alert path.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ class DeadLetterSink(BatchConsumerService):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.linger_s = self.settings.sink_insert_interval_s
         self._writer = ClickHouseWriter(self.settings.clickhouse, "dead_letters_local",
                                         max_backoff_s=self.settings.sink_retry_max_s)
 
@@ -69,5 +74,10 @@ class DeadLetterSink(BatchConsumerService):
         await self._writer.insert_columns(DEAD_LETTER_COLUMNS, dead_letter_columns(records))
 
 
+def dead_letter_sink_class(settings: Settings, app_id: str) -> type[DeadLetterSink]:
+    return type("DeadLetterSinkForApp", (DeadLetterSink,), {"settings": settings, "app_id": app_id})
+
+
 def register_dead_letter_sink(app: faust.App, settings: Settings) -> None:
-    app.service(type("DeadLetterSinkForApp", (DeadLetterSink,), {"settings": settings, "app_id": app.conf.id}))
+    """In the worker itself, when no route child runs (`route_processes` 0)."""
+    app.service(dead_letter_sink_class(settings, app.conf.id))
