@@ -31,9 +31,7 @@ def die_with_parent() -> None:
 def run_route(index: int) -> None:
     from mode import Service, Worker
 
-    from streams.agents.dead_letters import dead_letter_sink_class
-    from streams.agents.events_sink import events_sink_class
-    from streams.agents.route import router_class
+    from streams.agents.route import route_services
     from streams.app import app_id
 
     settings = load_settings()
@@ -45,10 +43,7 @@ def run_route(index: int) -> None:
         start_http_server(settings.metrics_port + 2 + index, addr=settings.metrics_host)
     for name in ("aiokafka", "kafka"):
         logging.getLogger(name).setLevel(settings.log_level.upper())
-    services: list[Service] = [router_class(settings, app_id(settings))()]
-    if index == 0:  # the ClickHouse sinks: stateless like the router, and off the store's path
-        services.append(events_sink_class(settings, app_id(settings))())
-        services.append(dead_letter_sink_class(settings, app_id(settings))())
+    services: list[Service] = [stage() for stage in route_services(settings, app_id(settings), first=index == 0)]
     _tune()
     Worker(*services, loglevel=settings.log_level.upper(), quiet=True).execute_from_commandline()
 

@@ -9,9 +9,7 @@ from streams.settings import Settings
 
 def register_agents(app: faust.App, settings: Settings, role: str = "main") -> None:
     from streams.agents.alerts_sink import register_alerts_sink
-    from streams.agents.dead_letters import register_dead_letter_sink
-    from streams.agents.events_sink import register_events_sink
-    from streams.agents.route import register_router
+    from streams.agents.route import route_services
     from streams.agents.store import register_store
     from streams.agents.windows import register_windows
 
@@ -20,7 +18,6 @@ def register_agents(app: faust.App, settings: Settings, role: str = "main") -> N
         register_alerts_sink(app, settings)
     if role == "main":
         if settings.route_processes == 0:  # else they run in the route processes (pulse/stage_process.py)
-            register_router(app, settings)
-            register_events_sink(app, settings)
-            register_dead_letter_sink(app, settings)
+            for stage in route_services(settings, app.conf.id, first=True):
+                app.service(stage)
         register_store(app, settings)

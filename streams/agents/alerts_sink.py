@@ -32,4 +32,4 @@ class AlertsSink(BatchConsumerService):
 
 
 def register_alerts_sink(app: faust.App, settings: Settings) -> None:
-    app.service(type("AlertsSinkForApp", (AlertsSink,), {"settings": settings, "app_id": app.conf.id}))
+    app.service(AlertsSink.bound(settings, app.conf.id))

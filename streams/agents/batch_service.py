@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
@@ -22,6 +22,8 @@ from streams.agents.stage_metrics import observe_lag
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
+
+S = TypeVar("S", bound="BatchConsumerService")
 
 
 class BatchConsumerService(Service):
@@ -36,6 +38,11 @@ class BatchConsumerService(Service):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._consumer: AIOKafkaConsumer | None = None
+
+    @classmethod
+    def bound(cls: type[S], settings: Settings, app_id: str) -> type[S]:
+        """The stage for one app: mode builds services from classes, so settings ride on a subclass."""
+        return type(f"{cls.__name__}ForApp", (cls,), {"settings": settings, "app_id": app_id})
 
     def topic(self) -> str:
         raise NotImplementedError

@@ -12,13 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import faust
 import orjson
 
 from schemas.topics import TopicNames
 from sinks.clickhouse_writer import ClickHouseWriter
 from streams.agents.batch_service import BatchConsumerService
-from streams.settings import Settings
 
 DEAD_LETTER_COLUMNS = ("received_at", "error", "topic", "partition", "offset", "raw", "raw_encoding")
 
@@ -73,11 +71,3 @@ class DeadLetterSink(BatchConsumerService):
     async def handle(self, records: list[Any]) -> None:
         await self._writer.insert_columns(DEAD_LETTER_COLUMNS, dead_letter_columns(records))
 
-
-def dead_letter_sink_class(settings: Settings, app_id: str) -> type[DeadLetterSink]:
-    return type("DeadLetterSinkForApp", (DeadLetterSink,), {"settings": settings, "app_id": app_id})
-
-
-def register_dead_letter_sink(app: faust.App, settings: Settings) -> None:
-    """In the worker itself, when no route child runs (`route_processes` 0)."""
-    app.service(dead_letter_sink_class(settings, app.conf.id))

@@ -15,14 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import faust
-
 from schemas.topics import TopicNames
 from sinks.clickhouse_writer import ClickHouseWriter
 from sinks.event_rows import EVENT_COLUMNS, EVENTS_FROM_JSON
 from streams import metrics
 from streams.agents.batch_service import BatchConsumerService
-from streams.settings import Settings
 
 # A backlog is inserted in big parts (fewer parts to write and merge); live traffic in one insert
 # per `sink_insert_interval_s`.
@@ -49,11 +46,3 @@ class EventsSink(BatchConsumerService):
         await self._writer.insert_parsed(EVENT_COLUMNS, EVENTS_FROM_JSON, values)
         metrics.EVENTS_STORED.inc(len(values))
 
-
-def events_sink_class(settings: Settings, app_id: str) -> type[EventsSink]:
-    return type("EventsSinkForApp", (EventsSink,), {"settings": settings, "app_id": app_id})
-
-
-def register_events_sink(app: faust.App, settings: Settings) -> None:
-    """In the worker itself, when no route child runs (`route_processes` 0)."""
-    app.service(events_sink_class(settings, app.conf.id))

@@ -12,7 +12,6 @@ import time
 from collections import Counter
 from typing import Any
 
-import faust
 import orjson
 from aiokafka import AIOKafkaProducer
 
@@ -109,9 +108,13 @@ class RawRouter(BatchConsumerService):
                              self._sender.send_all(self._names.keyed, packs))
 
 
-def router_class(settings: Settings, app_id: str) -> type[RawRouter]:
-    return type("RawRouterForApp", (RawRouter,), {"settings": settings, "app_id": app_id})
+def route_services(settings: Settings, app_id: str, first: bool) -> list[type[BatchConsumerService]]:
+    """What a route process runs: the router, and in the first one the ClickHouse events and
+    dead-letter sinks (stateless like the router, and off the store's path)."""
+    from streams.agents.dead_letters import DeadLetterSink
+    from streams.agents.events_sink import EventsSink
 
-
-def register_router(app: faust.App, settings: Settings) -> None:
-    app.service(router_class(settings, app.conf.id))
+    stages: list[type[BatchConsumerService]] = [RawRouter.bound(settings, app_id)]
+    if first:
+        stages += [EventsSink.bound(settings, app_id), DeadLetterSink.bound(settings, app_id)]
+    return stages
