@@ -190,9 +190,11 @@ def _live(settings: Settings, console: Console, client: Client, worker: ManagedP
                 if worker.pid() is None:
                     raise PulseError(f"the demo worker exited: {worker.last_log_line()} (log: {worker.log_file})")
             producer.flush()
-            # Let the worker drain what was produced before the summary.
+            # Let the worker drain what was produced before the summary: the unique events and the
+            # dead letters (their sink inserts at most once per PULSE_SINK_INSERT_INTERVAL_S).
             deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and stats.stored < truth.unique_events:
+            while time.monotonic() < deadline and (stats.stored < truth.unique_events
+                                                   or stats.dead_letters < truth.malformed):
                 time.sleep(1)
                 with contextlib.suppress(Exception):
                     poll_clickhouse(client, stats)
