@@ -39,7 +39,7 @@ from streams.settings import Settings
 from streams.windows.alerting import AlertEngine, assess
 from streams.windows.checkpoint import take_checkpoint
 from streams.windows.records import WINDOWS, EngagementRecords, alert_record, combined
-from streams.windows.state import BucketKey, MinuteBucket, WindowPartition
+from streams.windows.state import BucketKey, WindowPartition
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def owned_windows(settings: Settings, config: DetectorConfig, entries: dict[str,
         kind, _, rest = key.partition("\x1f")
         if kind == "b":
             dim, k, minute = rest.split("\x1f")
-            owned.part.load_bucket(dim, k, int(minute), MinuteBucket.from_list(value))
+            owned.part.restore_bucket(dim, k, int(minute), value)
         elif kind == "d":
             index, dim, k = rest.split("\x1f", 2)
             owned.engine.load((int(index), dim, k), value)
@@ -232,7 +232,7 @@ def _emit(part: WindowPartition, records: EngagementRecords, budget: int, partit
     many keys of closed minutes that was."""
     taken = part.take_emissions(max(0, budget))
     for dim, key, minute in taken:
-        if part.bucket(dim, key, minute) is None:
+        if not part.has_bucket(dim, key, minute):
             continue
         value = records.record_json(part, dim, key, minute, now_ms)
         k = f"{dim}\x1f{key}".encode()

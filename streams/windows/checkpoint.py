@@ -32,9 +32,9 @@ def take_checkpoint(q: int, part: WindowPartition, engine: AlertEngine, offset: 
     changes after this one). Deletes go first: a detector state forgotten and then made again is kept."""
     out: list[ChangelogEntry] = [(bucket_key(q, bk), None) for bk in part.removed]
     for bk in part.changed:
-        bucket = part.bucket(bk[0], bk[1], bk[2])
-        if bucket is not None:
-            out.append((bucket_key(q, bk), bucket.to_list()))
+        value = part.bucket_value(bk[0], bk[1], bk[2])
+        if value is not None:
+            out.append((bucket_key(q, bk), value))
     out.extend((state_key(q, sk), None) for sk in engine.removed)
     for sk in engine.changed:
         if sk in engine.states:

@@ -105,6 +105,9 @@ def test_record_json_is_the_serialized_record_also_when_a_shape_is_reused(
         sentiment = [0, 0, 0]
         sentiment[mood] = 1
         authors = {} if dim == "author" else {"a": 1}
+        if dim == "author" and revision == 1:  # one event's bucket, stored compact as the stage stores it
+            part.restore_bucket(dim, key, T0 + minute * MINUTE_MS, [[kind, mood, platform], [[0, 0]], 1])
+            continue
         c = Contribution(counts, authors, sentiment, {}, {} if dim == "platform" else {platform: 1})
         part.load_bucket(dim, key, T0 + minute * MINUTE_MS, MinuteBucket(c, {}, revision))
     if extra_minute:  # a key with two minutes takes the general path

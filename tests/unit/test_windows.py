@@ -142,7 +142,9 @@ def test_bucket_and_clock_survive_a_restart() -> None:
     bucket = part.bucket("post", "p1", T0)
     assert bucket is not None
     restored = partition()
-    restored.load_bucket("post", "p1", T0, MinuteBucket.from_list(orjson.loads(orjson.dumps(bucket.to_list()))))
+    value = part.bucket_value("post", "p1", T0)
+    assert value is not None
+    restored.restore_bucket("post", "p1", T0, orjson.loads(orjson.dumps(value)))
     restored.load_clock(orjson.loads(orjson.dumps(part.clock_state())), now_ms=0)
     apply(restored, [ev(1)], 3, clock=T0)  # the pack again: skipped
     again = restored.bucket("post", "p1", T0)
@@ -207,6 +209,47 @@ def test_an_authors_single_event_goes_out_compact_and_merges_as_the_full_row_wou
     b = per_event.bucket("author", "b", T0)
     assert b is not None and b.data.counts[3:5] == [1, 1] and b.data.sentiment == [0, 0, 1]
     assert b.data.platforms == {"x": 2} and b.data.to_wire() == whole.data.to_wire()
+
+
+def test_a_single_events_bucket_is_stored_compact_until_a_second_event_merges() -> None:
+    part = partition(sources=2)
+    apply(part, [ev(1, "comment", actor="a", text="awful", sentiment=-0.7)], offset=5, clock=T0)
+    stored = part.buckets[("author", "a")][T0]
+    assert isinstance(stored, int)  # one int, not a MinuteBucket and its Contribution
+    one = part.bucket("author", "a", T0)
+    assert one is not None and one.applied == {0: 5} and one.revision == 1
+    assert one.data == Contribution.from_wire([1, 0, "x"])
+    apply(part, [ev(1, "comment", actor="a", text="awful", sentiment=-0.7)], offset=5, clock=T0)  # redelivered
+    apply(part, [ev(9, "like", actor="a")], offset=4, clock=T0, source=1)  # another source's pack
+    both = part.buckets[("author", "a")][T0]
+    assert isinstance(both, MinuteBucket) and both.applied == {0: 5, 1: 4} and both.revision == 2
+    assert both.data.counts[1] == 1 and both.data.counts[3] == 1 and both.data.sentiment == [1, 0, 0]
+    apply(part, [ev(9, "like", actor="a")], offset=4, clock=T0, source=1)  # redelivered, now full
+    assert part.bucket("author", "a", T0) == both and both.data.total == 2
+
+
+def test_compact_buckets_round_trip_through_the_changelog_with_any_platform_source_and_offset() -> None:
+    part = partition(sources=70_000)
+    cases = [("a", "x", 0, 0), ("b", "reddit", 65_535, 2**40 + 3), ("c", "ünï", 7, 2**62), ("d", "x", 65_536, 9)]
+    for actor, platform, source, offset in cases:
+        e = ev(1, "share", actor=actor, text="yes", sentiment=0.9)
+        e.platform = platform
+        part.apply(source, offset, {0: T0}, wire(pack_rows([e], MEASURES)), 0)
+    assert all(isinstance(part.buckets[("author", a)][T0], int) for a in "abc")
+    assert isinstance(part.buckets[("author", "d")][T0], MinuteBucket)  # a source beyond the packing: full
+    restored = partition(sources=70_000)
+    for dim, key, minute, value in part.stored_buckets():
+        restored.restore_bucket(dim, key, minute, orjson.loads(orjson.dumps(value)))
+    for actor, platform, source, offset in cases:
+        before, after = part.bucket("author", actor, T0), restored.bucket("author", actor, T0)
+        assert before is not None and after == before and after.applied == {source: offset}
+        assert after.data.platforms == {platform: 1} and after.data.counts[4] == 1 and after.data.sentiment == [0, 0, 1]
+    assert isinstance(restored.buckets[("author", "c")][T0], int)
+    # What earlier versions wrote for a single event (the full form) reads back as the same bucket.
+    full = [[0, 1, 0, 0, 0, 0, 0, 0, 0], {}, [0, 0, 0], {}, {"x": 1}]
+    restored.restore_bucket("author", "z", T0, [full, [[0, 3]], 1])
+    z = restored.bucket("author", "z", T0)
+    assert z is not None and z.data == Contribution.from_wire([1, -1, "x"]) and z.applied == {0: 3}
 
 
 def test_compact_rows_are_only_for_dimensions_no_rule_watches() -> None:
@@ -344,9 +387,8 @@ def test_a_minute_being_emitted_is_emitted_again_whole_after_a_restart_and_never
     part.close(1_000)
     part.take_emissions(budget=4)
     restored = partition()
-    for (dim, key), per_key in part.buckets.items():
-        for minute, bucket in per_key.items():
-            restored.load_bucket(dim, key, minute, MinuteBucket.from_list(orjson.loads(orjson.dumps(bucket.to_list()))))
+    for dim, key, minute, value in part.stored_buckets():
+        restored.restore_bucket(dim, key, minute, orjson.loads(orjson.dumps(value)))
     restored.load_clock(orjson.loads(orjson.dumps(part.clock_state())), now_ms=0)
     assert restored.emissions_pending
     # The watermark jumps far ahead: older buckets are pruned, but not those still to be emitted.
@@ -385,9 +427,8 @@ def test_a_minute_closing_after_a_restart_joins_the_recovered_ones_without_doubl
     part.take_emissions(budget=4)  # 8 keys of T0 still to go when the worker dies
     apply(part, many_authors(10, T0 + MINUTE_MS, first=100), 1, clock=T0 + MINUTE_MS)
     restored = partition()
-    for (dim, key), per_key in part.buckets.items():
-        for minute, bucket in per_key.items():
-            restored.load_bucket(dim, key, minute, MinuteBucket.from_list(orjson.loads(orjson.dumps(bucket.to_list()))))
+    for dim, key, minute, value in part.stored_buckets():
+        restored.restore_bucket(dim, key, minute, orjson.loads(orjson.dumps(value)))
     restored.load_clock(orjson.loads(orjson.dumps(part.clock_state())), now_ms=0)
     # The batch after the restart closes T0 + 1 before it emits anything (as the windows agent does).
     apply(restored, [], 2, clock=T0 + 2 * MINUTE_MS)
