@@ -16,7 +16,7 @@ import orjson
 
 from schemas.topics import TopicNames
 from sinks.clickhouse_writer import ClickHouseWriter
-from streams.agents.batch_service import BatchConsumerService
+from streams.agents.batch_service import SINK_FETCH_MIN_BYTES, BatchConsumerService
 
 DEAD_LETTER_COLUMNS = ("received_at", "error", "topic", "partition", "offset", "raw", "raw_encoding")
 
@@ -62,6 +62,7 @@ class DeadLetterSink(BatchConsumerService):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.linger_s = self.settings.sink_insert_interval_s
+        self.fetch_min_bytes = SINK_FETCH_MIN_BYTES
         self._writer = ClickHouseWriter(self.settings.clickhouse, "dead_letters_local",
                                         max_backoff_s=self.settings.sink_retry_max_s)
 

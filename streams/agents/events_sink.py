@@ -19,7 +19,7 @@ from schemas.topics import TopicNames
 from sinks.clickhouse_writer import ClickHouseWriter
 from sinks.event_rows import EVENT_COLUMNS, EVENTS_FROM_JSON
 from streams import metrics
-from streams.agents.batch_service import BatchConsumerService
+from streams.agents.batch_service import SINK_FETCH_MIN_BYTES, BatchConsumerService
 
 # A backlog is inserted in big parts (fewer parts to write and merge); live traffic in one insert
 # per `sink_insert_interval_s`.
@@ -32,6 +32,7 @@ class EventsSink(BatchConsumerService):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.linger_s = self.settings.sink_insert_interval_s
+        self.fetch_min_bytes = SINK_FETCH_MIN_BYTES
         self._writer = ClickHouseWriter(self.settings.clickhouse, "events_local",
                                         max_backoff_s=self.settings.sink_retry_max_s)
 
