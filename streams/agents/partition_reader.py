@@ -52,11 +52,16 @@ class PartitionReader:
             log.error("%s partition %d: messages %d..%d were deleted by retention before they were read",
                       self.topic, partition, start, min(first, stop) - 1)
         consumer.seek(tp, max(start, first))
-        while await consumer.position(tp) < stop:
-            records = (await consumer.getmany(tp, timeout_ms=1000)).get(tp, [])
-            chunk = [r for r in records if r.offset < stop]
-            if chunk:
-                yield chunk
+        try:
+            while await consumer.position(tp) < stop:
+                records = (await consumer.getmany(tp, timeout_ms=1000)).get(tp, [])
+                chunk = [r for r in records if r.offset < stop]
+                if chunk:
+                    yield chunk
+        finally:
+            # Left assigned, the partition would be fetched on in the background: every 10 ms
+            # while nothing comes (fetch_max_wait_ms), for as long as the worker runs.
+            consumer.pause(tp)
 
     async def read(self, partition: int, start: int, stop: int) -> list[tuple[int, bytes]]:
         """(offset, value) of the non-empty messages at offsets [start, stop)."""
