@@ -35,7 +35,7 @@ from pulse.errors import PulseError
 from pulse.migrate import create_topics, ensure_database, migrate_clickhouse
 from pulse.native import build_in_use
 from pulse.produce import produce_values
-from pulse.simulate import GroundTruth, SimulationConfig, simulate
+from pulse.simulate import DEFAULT_ACTORS_PER_PLATFORM, GroundTruth, SimulationConfig, simulate
 from schemas.event import CanonicalEvent
 from schemas.topics import TopicNames
 from sinks.clickhouse_client import connect
@@ -109,10 +109,10 @@ def dedupe_bytes_per_key(keys: int = 1_000_000) -> float:
     return round((after - before) / keys, 1)
 
 
-def preload(settings: Settings, n: int, seed: int) -> GroundTruth:
+def preload(settings: Settings, n: int, seed: int, actors: int = DEFAULT_ACTORS_PER_PLATFORM) -> GroundTruth:
     truth = GroundTruth()
     config = SimulationConfig(start_ms=(int(time.time()) // 60 - 120) * 60_000, seed=seed, rate=2000.0,
-                              duration_s=n / 2000.0 * 2, max_events=n)
+                              duration_s=n / 2000.0 * 2, max_events=n, actors_per_platform=actors)
     produce_values(settings, TopicNames(settings.topic_prefix).raw, (msg.value for msg in simulate(config, truth)))
     return truth
 
@@ -150,7 +150,7 @@ def _partitions(consumer: Any, topic: str) -> list[Any]:
 
 def run_bench(settings: Settings, events: int, seed: int, timeout_s: float,
               echo: Any = print, workers: int = 1, latency_plan: LatencyPlan | None = None,
-              keep_topics: bool = False) -> dict[str, Any]:
+              keep_topics: bool = False, actors: int = DEFAULT_ACTORS_PER_PLATFORM) -> dict[str, Any]:
     build = build_in_use()
     tag = f"bench{int(time.time())}"
     bench = settings.model_copy(update={"topic_prefix": f"{tag}.", "worker_id": tag})
@@ -166,7 +166,7 @@ def run_bench(settings: Settings, events: int, seed: int, timeout_s: float,
     migrate_clickhouse(client, echo=lambda _: None)
     echo(f"pre-loading {events:,} simulated events into {bench.topic_prefix}social.raw ...")
     t0 = time.monotonic()
-    truth = preload(bench, events, seed)
+    truth = preload(bench, events, seed, actors)
     load_s = time.monotonic() - t0
     messages = truth.messages
     echo(f"loaded {messages:,} messages ({truth.unique_events:,} unique) in {load_s:.1f}s; "
@@ -225,6 +225,7 @@ def run_bench(settings: Settings, events: int, seed: int, timeout_s: float,
     result = {
         "events": events,
         "workers": workers,
+        "actors_per_platform": actors,
         "messages": messages,
         "unique_events": target,
         "unique_in_clickhouse_view": unique_in_view,

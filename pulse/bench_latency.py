@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from pulse.simulate import SimulationConfig, simulate
+from pulse.simulate import DEFAULT_ACTORS_PER_PLATFORM, SimulationConfig, simulate
 from schemas.event import format_time_ms
 from schemas.topics import TopicNames
 from streams.kafka_batch import BatchSender, Record, make_producer
@@ -39,6 +39,7 @@ class LatencyPlan:
     spike_posts: int = 1000     # posts in one burst on a new hashtag: alerts even on a cold key
     settle_s: float = 10.0      # wait for the last alerts after the traffic stops
     seed: int = 11
+    actors: int = DEFAULT_ACTORS_PER_PLATFORM  # per platform, in the background traffic
 
 
 @dataclass
@@ -127,7 +128,7 @@ async def _watch_alerts(consumer: AIOKafkaConsumer, result: LatencyResult, stop:
 def live_traffic(plan: LatencyPlan, start_ms: int) -> list[tuple[int, bytes]]:
     """The background traffic, (emit time in epoch ms, value) in emit order, event time = emit time."""
     config = SimulationConfig(start_ms=start_ms, seed=plan.seed, rate=plan.rate, duration_s=plan.seconds,
-                              diurnal=False, viral_cascades=0)
+                              diurnal=False, viral_cascades=0, actors_per_platform=plan.actors)
     end_ms = start_ms + plan.seconds * 1000
     return [(m.emit_ms, m.value) for m in itertools.takewhile(lambda m: m.emit_ms < end_ms, simulate(config))]
 
@@ -137,7 +138,7 @@ def traffic_lead_ms(plan: LatencyPlan, timed: Callable[[int], float] | None = No
     event is timed on two samples (the simulator's start-up cost is not per event). `timed(n)` is
     the seconds generating n events takes (measured here when not given)."""
     def measured(events: int) -> float:
-        sample = LatencyPlan(rate=plan.rate, seconds=events / plan.rate, seed=plan.seed)
+        sample = LatencyPlan(rate=plan.rate, seconds=events / plan.rate, seed=plan.seed, actors=plan.actors)
         started = time.perf_counter()
         live_traffic(sample, 0)
         return time.perf_counter() - started

@@ -172,14 +172,16 @@ def replay(source: Path, topic: str | None, no_progress: bool) -> None:
 @click.option("--late", type=click.FloatRange(0, 0.99), default=0.02, show_default=True)
 @click.option("--malformed", type=click.FloatRange(0, 0.99), default=0.005, show_default=True)
 @click.option("--spikes", type=click.IntRange(min=0), default=2, show_default=True, help="Viral cascades to inject.")
+@click.option("--actors", type=click.IntRange(min=1), default=4_000, show_default=True,
+              help="Actors per platform (the most active first; 400,000: most act once a minute at 10,000 events/s).")
 def simulate(rate: float, duration: float, seed: int, start: str | None, realtime: bool, truth_path: Path | None,
-             output: Path | None, duplicates: float, late: float, malformed: float, spikes: int) -> None:
+             output: Path | None, duplicates: float, late: float, malformed: float, spikes: int, actors: int) -> None:
     """Produce realistic synthetic traffic to social.raw and write its ground truth."""
     from pulse.simulate_command import run_simulate
 
     run_simulate(settings(), rate=rate, duration=duration, seed=seed, start=start, realtime=realtime,
                  truth_path=truth_path, output=output, duplicates=duplicates, late=late, malformed=malformed,
-                 spikes=spikes)
+                 spikes=spikes, actors=actors)
 
 
 # ---------------------------------------------------------------- bench
@@ -197,9 +199,12 @@ def simulate(rate: float, duration: float, seed: int, start: str | None, realtim
               help="Events per second of the live traffic.")
 @click.option("--keep-topics", is_flag=True,
               help="Leave the run's Kafka topics (BENCHTAG.*) for inspection; by default they are deleted.")
+@click.option("--actors", type=click.IntRange(min=1), default=4_000, show_default=True,
+              help="Simulated actors per platform (4,000: every result in BENCHMARKS.md before Session 13; "
+                   "400,000: most actors act once a minute, as in broad real traffic).")
 @click.option("--json", "as_json", is_flag=True, help="Print only the result, as JSON.")
 def bench(events: int, seed: int, timeout_s: float, workers: int, latency_s: float, latency_rate: float,
-          keep_topics: bool, as_json: bool) -> None:
+          keep_topics: bool, actors: int, as_json: bool) -> None:
     """End-to-end throughput (raw → unique rows in ClickHouse) and memory of one worker, then the
     alert latency (event produced → alert on social.alerts) under live traffic."""
     import orjson
@@ -207,10 +212,10 @@ def bench(events: int, seed: int, timeout_s: float, workers: int, latency_s: flo
     from pulse.bench import run_bench
     from pulse.bench_latency import LatencyPlan
 
-    plan = LatencyPlan(rate=latency_rate, seconds=latency_s) if latency_s > 0 else None
+    plan = LatencyPlan(rate=latency_rate, seconds=latency_s, actors=actors) if latency_s > 0 else None
     result = run_bench(settings(), events, seed, timeout_s,
                        echo=(lambda _: None) if as_json else click.echo, workers=workers, latency_plan=plan,
-                       keep_topics=keep_topics)
+                       keep_topics=keep_topics, actors=actors)
     click.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
 
 

@@ -78,6 +78,7 @@ from __future__ import annotations
 import math
 import random
 import re
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -109,7 +110,11 @@ _WARMUP_POSTS: Final = 20          # until this many posts exist, ordinary engag
 _RECENT_POSTS: Final = 20_000
 _RECENT_TARGETS: Final = 5_000
 _RECENT_COMMENTS: Final = 5_000
-_ACTORS_PER_PLATFORM: Final = 4_000
+# Actors per platform drawn from (skewed: `rand() ** 2.5`, the first ones most active). 4,000 is
+# what every benchmark before Session 13 ran with: at 10,000 events/s each active actor then acts
+# many times a minute. Real audiences are wider (`actors_per_platform`, `pulse bench --actors`);
+# beyond the first 4,000, actors are derived from their index (no per-actor state kept).
+DEFAULT_ACTORS_PER_PLATFORM: Final = 4_000
 _CASCADE_RING: Final = 200
 _VOTE_PLATFORMS: Final = frozenset({"reddit", "youtube", "blog", "mastodon"})
 
@@ -275,6 +280,7 @@ class SimulationConfig:
     brands: tuple[str, ...] = DEFAULT_BRANDS
     max_events: int | None = None      # stop after this many unique valid events (None: duration only)
     engagement_inherits_tags: bool = True  # likes/shares/views/votes count under their post's tags
+    actors_per_platform: int = DEFAULT_ACTORS_PER_PLATFORM
 
     def __post_init__(self) -> None:
         if not self.rate > 0 or math.isinf(self.rate):
@@ -293,6 +299,8 @@ class SimulationConfig:
             raise ValueError("brands: each brand must be a non-empty lowercase alphanumeric word")
         if self.viral_cascades < 0:
             raise ValueError(f"viral_cascades: must be >= 0, got {self.viral_cascades}")
+        if self.actors_per_platform < 1:
+            raise ValueError(f"actors_per_platform: must be >= 1, got {self.actors_per_platform}")
         if self.max_events is not None and self.max_events < 0:
             raise ValueError(f"max_events: must be >= 0, got {self.max_events}")
 
@@ -593,6 +601,16 @@ def _handle(rand: Callable[[], float], brands: tuple[str, ...]) -> str:
             return h
 
 
+def _tail_actor(short: str, i: int) -> dict[str, Any]:
+    """Actor number `i` of a platform beyond the pool built up front: the same every time (derived
+    from the index, not drawn), with Pareto followers like the pool's and rarely verified."""
+    h = zlib.crc32(f"{short}-u{i}".encode())
+    u = ((h & 0xFFFF) + 0.5) / 65536.0
+    followers = min(150_000_000, int(50 * (u ** (-1 / 0.9) - 1)))
+    return {"id": f"{short}-u{i}", "handle": f"{short}user{i}", "followers": followers,
+            "verified": followers > 10_000 and (h >> 16) % 10 == 0}
+
+
 class _Cascade:
     """One injected surge: a rate profile over event time plus what its events look like."""
 
@@ -656,7 +674,7 @@ class _Simulation:
         handles: list[str] = []
         for p in platforms:
             pool = []
-            for i in range(_ACTORS_PER_PLATFORM):
+            for i in range(min(DEFAULT_ACTORS_PER_PLATFORM, config.actors_per_platform)):
                 followers = min(150_000_000, int(50 * (rng.paretovariate(0.9) - 1)))
                 p_verified = 0.7 if followers > 100_000 else 0.1 if followers > 10_000 else 0.003
                 handle = _handle(rng.random, config.brands)
@@ -735,8 +753,9 @@ class _Simulation:
         return target
 
     def _actor(self, platform: str) -> dict[str, Any]:
+        i = int(self.config.actors_per_platform * self.rand() ** 2.5)
         pool = self.actors[platform]
-        return pool[int(len(pool) * self.rand() ** 2.5)]
+        return pool[i] if i < len(pool) else _tail_actor(self.short[platform], i)
 
     # -------------------------------------------------------------------------- events
     def _text(self, bodies: list[Fragment], tails: list[Fragment]) -> Fragment:
@@ -927,6 +946,7 @@ class _Simulation:
         cascades = self.cascades
         kind_table, n_kinds = self.kind_table, len(self.kind_table)
         posts, targets, actors, letters, votes_ok = self.posts, self.targets, self.actors, self.letters, self.votes_ok
+        n_actors = self.config.actors_per_platform
         heap: list[_Delayed] = []
         seq = 0
         generated = 0
@@ -995,7 +1015,8 @@ class _Simulation:
                     if kind == "vote" and not votes_ok[platform]:
                         kind = "like"
                     pool = actors[platform]
-                    actor = pool[int(_ACTORS_PER_PLATFORM * rand() ** 2.5)]
+                    i = int(n_actors * rand() ** 2.5)
+                    actor = pool[i] if i < len(pool) else _tail_actor(self.short[platform], i)
                     n = self.next_id
                     self.next_id = n + 1
                     post_id = target[0]

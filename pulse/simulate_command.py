@@ -30,11 +30,11 @@ def _start_ms(start: str | None) -> int:
 
 def run_simulate(settings: Settings, *, rate: float, duration: float, seed: int, start: str | None,
                  realtime: bool, truth_path: Path | None, output: Path | None, duplicates: float, late: float,
-                 malformed: float, spikes: int) -> None:
+                 malformed: float, spikes: int, actors: int = 4_000) -> None:
     try:
         config = SimulationConfig(start_ms=_start_ms(start), seed=seed, rate=rate, duration_s=duration,
                                   duplicate_ratio=duplicates, late_ratio=late, malformed_ratio=malformed,
-                                  viral_cascades=spikes)
+                                  viral_cascades=spikes, actors_per_platform=actors)
     except ValueError as exc:
         raise PulseError(str(exc)) from exc
     truth = GroundTruth()

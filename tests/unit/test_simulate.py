@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import re
@@ -399,6 +400,29 @@ def test_actors_are_heavy_tailed_with_a_few_verified(small: Run) -> None:
     assert activity.most_common(1)[0][1] > 10 * statistics.median(activity.values())
 
 
+def test_a_wider_audience_has_more_distinct_actors_and_the_same_truth() -> None:
+    """`actors_per_platform` beyond the pool built up front: actors derived from their index, the
+    same on every run, counted by the ground truth like the others; fewer actors than the pool: at
+    most that many per platform."""
+    def distinct_per_minute(r: Run) -> float:
+        per_minute: dict[int, set[str]] = {}
+        for _m, obj in r.originals:
+            per_minute.setdefault(occurred_ms(obj["occurred_at"]) // 60_000, set()).add(obj["actor"]["id"])
+        return statistics.fmean(len(a) for a in per_minute.values()) / (len(r.originals) / len(per_minute))
+
+    config = SimulationConfig(start_ms=START, rate=2000, duration_s=60, seed=7)
+    narrow, wide = run(config), run(dataclasses.replace(config, actors_per_platform=400_000))
+    assert distinct_per_minute(narrow) < 0.3  # 4,000 per platform: each active actor acts many times
+    assert distinct_per_minute(wide) > 0.6  # most actors act once a minute
+    assert wide.truth.counts == recount(wide)
+    assert [m.value for m in simulate(wide.config)] == [m.value for m in wide.messages]
+    tail = [obj["actor"] for _m, obj in wide.originals if int(obj["actor"]["id"].rsplit("-u", 1)[1]) >= 4000]
+    assert tail and all(a["handle"] and a["followers"] >= 0 for a in tail)
+    few = run(SimulationConfig(start_ms=START, rate=500, duration_s=10, seed=7, actors_per_platform=3))
+    per_platform = Counter(obj["platform"] for obj in {o["actor"]["id"]: o for _m, o in few.originals}.values())
+    assert max(per_platform.values()) <= 3
+
+
 def test_texts_carry_hashtags_mentions_urls_brands_emoji_and_other_languages(long: Run) -> None:
     texts = [obj["text"] for _m, obj in long.originals if "text" in obj]
 
@@ -442,6 +466,7 @@ def test_memory_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("bad", [
     {"rate": 0}, {"duration_s": -1}, {"duplicate_ratio": 1.0}, {"late_ratio": -0.1}, {"platforms": ()},
     {"brands": ("Acme",)}, {"viral_cascades": -1}, {"max_events": -5}, {"platforms": ("x", "x")},
+    {"actors_per_platform": 0},
 ])
 def test_config_is_validated(bad: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match=next(iter(bad))):
