@@ -12,6 +12,7 @@ import click
 from pydantic import ValidationError
 
 from pulse.errors import PulseError
+from pulse.simulate import DEFAULT_ACTORS_PER_PLATFORM
 from streams.detect.config import RULE_NAMES
 from streams.settings import Settings, load_settings
 
@@ -172,7 +173,7 @@ def replay(source: Path, topic: str | None, no_progress: bool) -> None:
 @click.option("--late", type=click.FloatRange(0, 0.99), default=0.02, show_default=True)
 @click.option("--malformed", type=click.FloatRange(0, 0.99), default=0.005, show_default=True)
 @click.option("--spikes", type=click.IntRange(min=0), default=2, show_default=True, help="Viral cascades to inject.")
-@click.option("--actors", type=click.IntRange(min=1), default=4_000, show_default=True,
+@click.option("--actors", type=click.IntRange(min=1), default=DEFAULT_ACTORS_PER_PLATFORM, show_default=True,
               help="Actors per platform (the most active first; 400,000: most act once a minute at 10,000 events/s).")
 def simulate(rate: float, duration: float, seed: int, start: str | None, realtime: bool, truth_path: Path | None,
              output: Path | None, duplicates: float, late: float, malformed: float, spikes: int, actors: int) -> None:
@@ -199,7 +200,7 @@ def simulate(rate: float, duration: float, seed: int, start: str | None, realtim
               help="Events per second of the live traffic.")
 @click.option("--keep-topics", is_flag=True,
               help="Leave the run's Kafka topics (BENCHTAG.*) for inspection; by default they are deleted.")
-@click.option("--actors", type=click.IntRange(min=1), default=4_000, show_default=True,
+@click.option("--actors", type=click.IntRange(min=1), default=DEFAULT_ACTORS_PER_PLATFORM, show_default=True,
               help="Simulated actors per platform (4,000: every result in BENCHMARKS.md before Session 13; "
                    "400,000: most actors act once a minute, as in broad real traffic).")
 @click.option("--json", "as_json", is_flag=True, help="Print only the result, as JSON.")

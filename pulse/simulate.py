@@ -945,8 +945,7 @@ class _Simulation:
         max_events = config.max_events if config.max_events is not None else -1
         cascades = self.cascades
         kind_table, n_kinds = self.kind_table, len(self.kind_table)
-        posts, targets, actors, letters, votes_ok = self.posts, self.targets, self.actors, self.letters, self.votes_ok
-        n_actors = self.config.actors_per_platform
+        posts, targets, letters, votes_ok = self.posts, self.targets, self.letters, self.votes_ok
         heap: list[_Delayed] = []
         seq = 0
         generated = 0
@@ -1014,9 +1013,7 @@ class _Simulation:
                     platform = target[1]
                     if kind == "vote" and not votes_ok[platform]:
                         kind = "like"
-                    pool = actors[platform]
-                    i = int(n_actors * rand() ** 2.5)
-                    actor = pool[i] if i < len(pool) else _tail_actor(self.short[platform], i)
+                    actor = self._actor(platform)
                     n = self.next_id
                     self.next_id = n + 1
                     post_id = target[0]

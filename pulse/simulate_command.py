@@ -30,7 +30,7 @@ def _start_ms(start: str | None) -> int:
 
 def run_simulate(settings: Settings, *, rate: float, duration: float, seed: int, start: str | None,
                  realtime: bool, truth_path: Path | None, output: Path | None, duplicates: float, late: float,
-                 malformed: float, spikes: int, actors: int = 4_000) -> None:
+                 malformed: float, spikes: int, actors: int) -> None:
     try:
         config = SimulationConfig(start_ms=_start_ms(start), seed=seed, rate=rate, duration_s=duration,
                                   duplicate_ratio=duplicates, late_ratio=late, malformed_ratio=malformed,

@@ -58,11 +58,11 @@ def dead_letter_columns(records: list[Any]) -> list[list[Any]]:
 
 class DeadLetterSink(BatchConsumerService):
     stage = "dead-letter-sink"
+    fetch_min_bytes = SINK_FETCH_MIN_BYTES
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.linger_s = self.settings.sink_insert_interval_s
-        self.fetch_min_bytes = SINK_FETCH_MIN_BYTES
         self._writer = ClickHouseWriter(self.settings.clickhouse, "dead_letters_local",
                                         max_backoff_s=self.settings.sink_retry_max_s)
 

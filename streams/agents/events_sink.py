@@ -28,11 +28,11 @@ MAX_ROWS_PER_INSERT = 50_000
 
 class EventsSink(BatchConsumerService):
     stage = "events-sink"
+    fetch_min_bytes = SINK_FETCH_MIN_BYTES
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.linger_s = self.settings.sink_insert_interval_s
-        self.fetch_min_bytes = SINK_FETCH_MIN_BYTES
         self._writer = ClickHouseWriter(self.settings.clickhouse, "events_local",
                                         max_backoff_s=self.settings.sink_retry_max_s)
 
