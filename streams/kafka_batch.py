@@ -44,6 +44,14 @@ class BatchSender:
 
     async def send_all(self, topic: str, records: Iterable[Record]) -> int:
         """Send every record; returns how many were sent once all are acknowledged."""
+        sent, acks = await self.start_all(topic, records)
+        if acks:
+            await asyncio.gather(*acks)
+        return sent
+
+    async def start_all(self, topic: str, records: Iterable[Record]) -> tuple[int, list[asyncio.Future[Any]]]:
+        """Hand every record to the producer without waiting for Kafka: how many, and the futures
+        of their batches (done once acknowledged)."""
         builders: dict[int, Any] = {}
         futures: list[asyncio.Future[Any]] = []
         sent = 0
@@ -60,6 +68,4 @@ class BatchSender:
         for partition, builder in builders.items():
             if builder.record_count():
                 futures.append(await self._producer.send_batch(builder, topic, partition=partition))
-        if futures:
-            await asyncio.gather(*futures)
-        return sent
+        return sent, futures

@@ -58,6 +58,12 @@ class Changelog:
         if pending:
             await sender.send_all(self.topic, pending)
 
+    async def send(self, sender: BatchSender) -> list[asyncio.Future[Any]]:
+        """Hand the writes since the last flush to the producer without waiting: the futures that
+        are done once Kafka acknowledged them."""
+        pending, self._pending = self._pending, []
+        return (await sender.start_all(self.topic, pending))[1] if pending else []
+
     async def load(self, partition: int) -> dict[str, Any]:
         """The entries of `partition` as of now: decoded key → decoded value."""
         raw: dict[bytes, bytes] = {}

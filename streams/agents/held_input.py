@@ -8,19 +8,23 @@ from typing import Any, Generic, TypeVar
 
 S = TypeVar("S")
 
+# Per input partition: the state its events were merged into, and the taken Faust events.
+Held = dict[int, tuple[S, list[Any]]]
+
 
 class HeldInput(Generic[S]):
     """Taken Faust events per input partition, with the state object they were merged into.
 
-    `release(current)` acks the events of a partition only if `current` still maps it to that same
-    state: a partition revoked (and maybe rebuilt from the changelog) since then is read again from
-    its committed offset by whoever owns it now, so acking its old events would skip them there.
+    A checkpoint `take`s what is held when it starts (what comes after is held for the next one)
+    and, once it is written, `release_taken` acks it: a partition only if `current` still maps it to
+    that same state. One revoked (and maybe rebuilt from the changelog) since is read again from its
+    committed offset by whoever owns it now, so acking its old events would skip them there.
     """
 
     def __init__(self, interval_s: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.interval_s = interval_s
         self._clock = clock
-        self._held: dict[int, tuple[S, list[Any]]] = {}
+        self._held: Held[S] = {}
         self._last = clock()
 
     def __bool__(self) -> bool:
@@ -37,17 +41,23 @@ class HeldInput(Generic[S]):
             self._held.pop(p, None)
 
     def due(self) -> bool:
-        """A checkpoint is due: `interval_s` since the last release."""
+        """A checkpoint is due: `interval_s` since the last one started."""
         return self._clock() - self._last >= self.interval_s
 
-    def release(self, current: Mapping[int, S]) -> int:
-        """After a checkpoint of the states in `current`: ack what went into them; returns how many."""
-        acked = 0
-        for p, (state, events) in self._held.items():
-            if current.get(p) is state:
-                for event in events:
-                    event.ack()
-                acked += len(events)
-        self._held.clear()
+    def take(self) -> Held[S]:
+        """What is held now, for the checkpoint starting now."""
+        taken, self._held = self._held, {}
         self._last = self._clock()
-        return acked
+        return taken
+
+
+def release_taken(taken: Held[S], current: Mapping[int, S]) -> int:
+    """After a checkpoint of the states in `current`: ack what it took; returns how many."""
+    acked = 0
+    for p, (state, events) in taken.items():
+        if current.get(p) is state:
+            for event in events:
+                event.ack()
+            acked += len(events)
+    taken.clear()
+    return acked

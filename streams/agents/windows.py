@@ -4,12 +4,12 @@ social.alerts.
 Per batch, in this order: merge the packs (idempotent per bucket, see WindowPartition), assess
 touched open minutes (alerts open within seconds), close the minutes the watermark passed (final
 assessment, resolve, learn), produce alert changes and engagement updates (a closed minute's
-records spread over a few batches, EMISSIONS_PER_BATCH). At most every `window_checkpoint_s`, a
-checkpoint persists what changed since the last one (buckets, detector states, and the clocks with
-the minutes still being emitted and the newest input offset merged) to the changelog, and only then
-acks the input it covers: a bucket that changes in every batch is written once per checkpoint, not
-once per batch. A crash replays the input after the last checkpoint on the state of that
-checkpoint: buckets skip what they had merged, and a re-derived alert change carries the same
+records spread over a few batches, EMISSIONS_PER_BATCH). Every `window_checkpoint_s` a checkpoint
+starts that persists what changed since the last one (buckets, detector states, and the clocks with
+the minutes still being emitted and the newest input offset merged) to the changelog, written by
+the batches that follow a step at a time (window_checkpoints.py), and only then acks the input it
+covers: a bucket that changes in every batch is written once per checkpoint, not once per batch. A crash replays the input after the last checkpoint on the state of
+that checkpoint: buckets skip what they had merged, and a re-derived alert change carries the same
 deterministic alert_id.
 """
 
@@ -32,12 +32,12 @@ from streams.agents.outputs import agent_outputs
 from streams.agents.owned_partitions import OwnedPartitions
 from streams.agents.partition_reader import PartitionReader
 from streams.agents.stage_metrics import forget_window_state, observe_faust_batch, observe_window_state
+from streams.agents.window_checkpoints import SteppedCheckpoints
 from streams.detect.config import DetectorConfig, load_detector_config
 from streams.kafka_batch import BatchSender, Record
 from streams.routing import partition_for_bytes, partition_for_key
 from streams.settings import Settings
 from streams.windows.alerting import AlertEngine, assess
-from streams.windows.checkpoint import take_checkpoint
 from streams.windows.records import WINDOWS, EngagementRecords, alert_record, combined
 from streams.windows.state import BucketKey, WindowPartition
 
@@ -98,6 +98,7 @@ def register_windows(app: faust.App, settings: Settings) -> None:
                                                                        int(time.time() * 1000)))
     records = EngagementRecords(settings.engagement_weights)
     held: HeldInput[OwnedWindows] = HeldInput(settings.window_checkpoint_s)
+    checkpoints = SteppedCheckpoints(changelog, held, lambda: dict(owned.items()))
 
     @app.on_partitions_revoked.connect
     async def _on_revoked(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
@@ -106,15 +107,7 @@ def register_windows(app: faust.App, settings: Settings) -> None:
         owned.forget(revoked)
         forget_window_state(revoked)
         held.forget(revoked)  # their next owner reads them again from the last checkpoint's offset
-
-    async def checkpoint(sender: BatchSender) -> None:
-        """Persist what changed in every owned partition since the last checkpoint, then ack the
-        input merged into it."""
-        current = dict(owned.items())
-        for q, w in current.items():
-            changelog.write(q, take_checkpoint(q, w.part, w.engine, w.last_offset))
-        await changelog.flush(sender)
-        held.release(current)
+        checkpoints.forget(revoked)
 
     @app.agent(topic, name="windows")
     async def windows(stream: Any) -> None:
@@ -133,7 +126,7 @@ def register_windows(app: faust.App, settings: Settings) -> None:
             while True:
                 await asyncio.sleep(IDLE_EMIT_S)
                 emitting = any(w.part.emissions_pending for _, w in owned.items())
-                if busy.locked() or not (emitting or (held and held.due())):
+                if busy.locked() or not (emitting or checkpoints.under_way or (held and held.due())):
                     continue
                 async with busy:
                     now_ms = int(time.time() * 1000)
@@ -144,7 +137,7 @@ def register_windows(app: faust.App, settings: Settings) -> None:
                             budget -= _emit(w.part, records, budget, engagement_partitions, now_ms, engagement)
                     try:
                         await sender.send_all(names.engagement, engagement)
-                        await checkpoint(sender)
+                        await checkpoints.advance(sender, at_once=True)  # no input waits
                     except Exception as exc:  # the next batch meets the same error and fails the stage
                         log.warning("windows: idle emission failed: %s", exc)
                     metrics.ENGAGEMENT_UPDATES.inc(len(engagement))
@@ -217,8 +210,7 @@ def register_windows(app: faust.App, settings: Settings) -> None:
         await sender.send_all(names.engagement, engagement)
         for event in batch:
             held.hold(event.message.partition, states[event.message.partition], event)
-        if held.due():
-            await checkpoint(sender)
+        await checkpoints.advance(sender)
         log.debug("windows batch: %d messages, %d engagement updates, %d alert changes, %d late, %.3fs",
                   len(batch), len(engagement), len(alerts), late, time.time() - now_ms / 1000)
         metrics.LATE_EVENTS.inc(late)

@@ -13,7 +13,7 @@ from streams.detect.config import load_detector_config
 from streams.detect.state import KeyState
 from streams.settings import Settings
 from streams.windows.alerting import AlertEngine
-from streams.windows.checkpoint import take_checkpoint
+from streams.windows.checkpoint import PartitionCheckpoint, take_checkpoint
 from streams.windows.state import WindowPartition
 
 MINUTE = 60_000
@@ -99,3 +99,51 @@ def test_a_checkpoint_deletes_what_was_pruned_and_writes_nothing_twice() -> None
     changelog.writes.clear()
     changelog.checkpoint(0, part, engine, 2)  # nothing changed since: only the clocks
     assert [orjson.loads(k) for k, _ in changelog.writes] == ["0:c"]
+
+
+def test_buckets_changed_while_a_checkpoint_is_written_in_steps_recover_exactly_after_a_replay() -> None:
+    settings = Settings(topic_partitions=1)
+    part = WindowPartition(120_000, 1, 1)
+    engine = AlertEngine(load_detector_config(None))
+    actors = [f"a{i}" for i in range(6)]
+    # Input offset n carries source pack n: every pack adds one event to every actor's bucket.
+    packs = {n: [author_row(a, T0) for a in actors] for n in range(10)}
+    for n in range(5):
+        part.apply(0, n, {0: T0 + 1000}, packs[n], T0 + 2000)
+    changelog = RecordingChangelog()
+    checkpoint = PartitionCheckpoint(0, part, engine, 4)  # starts after input offset 4
+    for n in (5, 6):  # merged between the steps: some buckets are written with them, some without
+        for key, value in checkpoint.step(2):
+            changelog.writes.append((orjson.dumps(key), orjson.dumps(value)))
+        part.apply(0, n, {0: T0 + 1000}, packs[n], T0 + 2000)
+    assert checkpoint.buckets_left == 2
+    for key, value in checkpoint.step() + checkpoint.closing():
+        changelog.writes.append((orjson.dumps(key), None if value is None else orjson.dumps(value)))
+    assert orjson.loads(changelog.writes[-1][0]) == "0:c"  # the clocks last
+
+    # A crash now: recovery reads the checkpoint and replays the input after its offset.
+    rebuilt = owned_windows(settings, engine.config, recovered(changelog.writes), T0 + 2000)
+    assert rebuilt.last_offset == 4
+    for n in (5, 6):
+        rebuilt.part.apply(0, n, {0: T0 + 1000}, packs[n], T0 + 2000)
+    for a in actors:
+        bucket = rebuilt.part.bucket("author", a, T0)
+        assert bucket is not None and bucket.data.counts[0] == 7, a
+    # What changed after the start is the next checkpoint's.
+    assert {bk[1] for bk in part.changed} == set(actors)
+
+
+def test_a_bucket_pruned_while_its_checkpoint_is_written_is_left_to_the_next_one_to_delete() -> None:
+    part = WindowPartition(120_000, 1, 1)
+    engine = AlertEngine(load_detector_config(None))
+    part.apply(0, 0, {0: T0 + 1000}, [author_row("old", T0)], T0 + 2000)
+    checkpoint = PartitionCheckpoint(0, part, engine, 0)
+    later = T0 + 120 * MINUTE
+    part.apply(0, 1, {0: later + 1000}, [author_row("new", later)], later + 2000)
+    part.close(later + 2000)
+    while part.emissions_pending:
+        part.take_emissions()
+    assert part.prune() == 1
+    assert checkpoint.step() == []
+    assert ("author", "old", T0) in part.removed
+    assert (f"0:b\x1fauthor\x1fold\x1f{T0}", None) in take_checkpoint(0, part, engine, 1)
