@@ -3,14 +3,15 @@ social.alerts.
 
 Per batch, in this order: merge the packs (idempotent per bucket, see WindowPartition), assess
 touched open minutes (alerts open within seconds), close the minutes the watermark passed (final
-assessment, resolve, learn), produce alert changes and engagement updates (a closed minute's
-records spread over a few batches, EMISSIONS_PER_BATCH). Every `window_checkpoint_s` a checkpoint
-starts that persists what changed since the last one (buckets, detector states, and the clocks with
-the minutes still being emitted and the newest input offset merged) to the changelog, written by
-the batches that follow a step at a time (window_checkpoints.py), and only then acks the input it
-covers: a bucket that changes in every batch is written once per checkpoint, not once per batch. A crash replays the input after the last checkpoint on the state of
-that checkpoint: buckets skip what they had merged, and a re-derived alert change carries the same
-deterministic alert_id.
+assessment, resolve, learn; one partition per batch), produce alert changes and engagement updates
+(a closed minute's records spread over a few batches, EMISSIONS_PER_BATCH). Every
+`window_checkpoint_s` a checkpoint starts that persists what changed since the last one (buckets,
+detector states, and the clocks with the minutes still being emitted and the newest input offset
+merged) to the changelog, written by the batches that follow a step at a time
+(window_checkpoints.py), and only then acks the input it covers: a bucket that changes in every
+batch is written once per checkpoint, not once per batch. A crash replays the input after the last
+checkpoint on the state of that checkpoint: buckets skip what they had merged, and a re-derived
+alert change carries the same deterministic alert_id.
 """
 
 from __future__ import annotations
@@ -185,9 +186,15 @@ def register_windows(app: faust.App, settings: Settings) -> None:
                 w.last_offset = max(w.last_offset, offset)
                 await asyncio.sleep(0)  # a big backlog message: let heartbeats through
         alerts: list[Record] = []
+        may_close = True
         for q, changed in touched.items():
             part, engine = states[q].part, states[q].engine
-            for dim, key, rule, t in assess(part, engine, changed, now_ms):
+            # One partition closes minutes per batch (the others with the next ones): every partition
+            # closes the same minute at once, and closing one (final assessments, learning) took
+            # 0.25-0.85 s for all six, ahead of the alerts behind it (BENCHMARKS.md, Session 14).
+            close = may_close and part.closable(now_ms)
+            may_close = may_close and not close
+            for dim, key, rule, t in assess(part, engine, changed, now_ms, close):
                 minutes = WINDOWS["5m"]
                 evidence = combined(part.window(dim, key, t.assessment.interval_start_ms, minutes))
                 record = alert_record(t, rule.name, dim, key, evidence, minutes, now_ms)

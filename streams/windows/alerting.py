@@ -208,9 +208,11 @@ class AlertEngine:
             self.open.add(sk)
 
 
-def assess(part: WindowPartition, engine: AlertEngine, changed: list[BucketKey], now_ms: int) -> list[AlertChange]:
-    """Alert changes of one partition's batch: the open minutes it touched, then the minutes the
-    watermark closed (and, while alerts are open, the quiet minutes in between)."""
+def assess(part: WindowPartition, engine: AlertEngine, changed: list[BucketKey], now_ms: int,
+           close: bool = True) -> list[AlertChange]:
+    """Alert changes of one partition's batch: the open minutes it touched, then (if `close`) the
+    minutes the watermark closed (and, while alerts are open, the quiet minutes in between). Not
+    closing yet is as if the watermark came later: the minutes close with a later batch."""
     changes: list[AlertChange] = []
     engine.closed_before = part.closed_before
     # Only the dimensions a rule watches (most keys are authors', which none does).
@@ -220,7 +222,7 @@ def assess(part: WindowPartition, engine: AlertEngine, changed: list[BucketKey],
             if bucket is not None:
                 changes.extend(engine.on_partial(dim, key, minute, bucket.data.measures, now_ms))
     previous = part.closed_before
-    closing = part.close(now_ms)
+    closing = part.close(now_ms) if close else []
     engine.closed_before = part.closed_before
     walk = set(closing)
     if engine.open and previous:

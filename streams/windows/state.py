@@ -168,6 +168,10 @@ class WindowPartition:
         return touched, late
 
     # ------------------------------------------------------------------ closing
+    def closable(self, now_ms: int) -> bool:
+        """Whether `close` would close a minute now."""
+        return minute_floor(self.watermark(now_ms)) > self.closed_before
+
     def close(self, now_ms: int) -> list[int]:
         """Close the minutes the watermark has passed; returns those that have buckets, oldest first."""
         boundary = minute_floor(self.watermark(now_ms))

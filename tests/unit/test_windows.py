@@ -436,3 +436,33 @@ def test_a_minute_closing_after_a_restart_joins_the_recovered_ones_without_doubl
     taken = restored.take_emissions(budget=100) + restored.take_emissions(budget=100)
     assert sorted(bk[2] for bk in taken) == [T0] * 12 + [T0 + MINUTE_MS] * 12
     assert not restored.emissions_pending
+
+
+def test_a_partition_that_closes_its_minutes_a_batch_later_learns_and_alerts_the_same() -> None:
+    from streams.windows.alerting import assess
+
+    def run(defer_every_close: bool) -> tuple[AlertEngine, WindowPartition, list[str]]:
+        part, engine = partition(), AlertEngine(DEFAULT_CONFIG)
+        statuses: list[str] = []
+        for m in range(40):  # a hashtag at ~6 posts a minute, then a burst of 400
+            t = T0 + m * MINUTE_MS
+            events = [ev(m * 1000 + i, "post", t + i, actor=f"u{i}", hashtags=("launch",))
+                      for i in range(400 if m == 35 else 6)]
+            apply(part, events, m, t + 30_000, now=t + 30_000)
+            now = t + 30_000
+            closable, before = part.closable(now), part.closed_before
+            changes = assess(part, engine, [("hashtag", "launch", t)], now, close=not defer_every_close)
+            if defer_every_close:
+                assert part.closed_before == before  # nothing closed: as if the watermark were later
+                changes += assess(part, engine, [], now + 100, close=closable)
+                assert (part.closed_before > before) == closable
+            statuses += [tr.status for _, _, _, tr in changes]
+        return engine, part, statuses
+
+    at_once, part_a, statuses_a = run(False)
+    deferred, part_b, statuses_b = run(True)
+    assert "opened" in statuses_a
+    assert statuses_b == statuses_a
+    assert part_b.closed_before == part_a.closed_before
+    assert ({sk: s.to_list() for sk, s in deferred.states.items()}
+            == {sk: s.to_list() for sk, s in at_once.states.items()})
