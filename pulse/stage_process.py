@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import gc
 import logging
 import signal
 import sys
 
+from pulse.gc_tuning import collect_on_schedule
 from pulse.malloc_tuning import keep_freed_memory
 from streams.settings import load_settings
 
@@ -44,7 +44,7 @@ def run_route(index: int) -> None:
     for name in ("aiokafka", "kafka"):
         logging.getLogger(name).setLevel(settings.log_level.upper())
     services: list[Service] = [stage() for stage in route_services(settings, app_id(settings), first=index == 0)]
-    _tune()
+    _tune(settings.gc_collect_interval_s)
     Worker(*services, loglevel=settings.log_level.upper(), quiet=True).execute_from_commandline()
 
 
@@ -55,9 +55,8 @@ def run_windows() -> None:
     run_worker(settings.model_copy(update={"worker_id": f"{settings.worker_id}-windows"}), role="windows")
 
 
-def _tune() -> None:
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 1000)
+def _tune(gc_collect_interval_s: float) -> None:
+    collect_on_schedule(gc_collect_interval_s)
     keep_freed_memory()
 
 

@@ -7,7 +7,6 @@ alerts sink) run in child processes it supervises, so a worker uses more than on
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import signal
@@ -16,6 +15,7 @@ import sys
 import threading
 import time
 
+from pulse.gc_tuning import collect_on_schedule
 from pulse.malloc_tuning import keep_freed_memory
 from pulse.native import build_in_use
 from pulse.preflight import check_clickhouse_migrated, check_kafka_topics
@@ -95,10 +95,7 @@ def run_worker(settings: Settings, role: str = "main") -> None:
         start_http_server(settings.metrics_port + (1 if role == "windows" else 0), addr=settings.metrics_host)
     (settings.data_dir / "workers" / settings.worker_id).mkdir(parents=True, exist_ok=True)
     app = build_app(settings, role)
-    # Long-lived state (dedupe keys, table entries) would make every full GC pass walk it; the
-    # pipeline creates no reference cycles on its hot path, so collect rarely.
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 1000)
+    collect_on_schedule(settings.gc_collect_interval_s)
     keep_freed_memory()
     # aiokafka logs every produced message at debug level: profiled at ~10% of the windows process
     # when a handler let debug through, so its loggers follow the configured level explicitly.

@@ -66,3 +66,8 @@ FEED_POLLS = Counter("pulse_feed_polls_total", "Feed fetches, by outcome (new, u
                      ["feed", "outcome"])
 FEED_ENTRIES = Counter("pulse_feed_entries_total", "New feed entries produced to social.raw", ["feed"])
 FEED_FAILING = Gauge("pulse_feed_consecutive_failures", "Failed polls of a feed since its last success", ["feed"])
+# The processes collect reference cycles on a schedule (pulse/gc_tuning.py).
+GC_PAUSE_SECONDS = Histogram("pulse_gc_pause_seconds",
+                             "Scheduled full garbage collections: how long each held the process",
+                             buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+GC_COLLECTED = Counter("pulse_gc_collected_objects_total", "Objects in reference cycles freed by scheduled collections")
