@@ -180,6 +180,14 @@ def ops_dashboard() -> db.Dashboard:
         .reduce_options(common_builders.ReduceDataOptions().calcs(["lastNotNull"]))
         .description("Scraped pipeline processes answering now, by job (worker, windows, route, notify).")
         .with_target(prom('sum by (job) (up{job=~"pulse-.*"})', "{{job}}")))
+    d = d.with_panel(ts(
+        "Garbage collection pauses", "Seconds each process was held by its scheduled full collections "
+        "(PULSE_GC_COLLECT_INTERVAL_S) over 15 minutes.", "s",
+        prom("sum by (job) (increase(pulse_gc_pause_seconds_sum[15m]))", "{{job}}")))
+    d = d.with_panel(ts(
+        "Objects in reference cycles freed", "By the scheduled collections, over 15 minutes: a steady rise "
+        "points at a leak.", "short",
+        prom("sum by (job) (increase(pulse_gc_collected_objects_total[15m]))", "{{job}}")))
     return d
 
 

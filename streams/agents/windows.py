@@ -100,6 +100,7 @@ def register_windows(app: faust.App, settings: Settings) -> None:
     records = EngagementRecords(settings.engagement_weights)
     held: HeldInput[OwnedWindows] = HeldInput(settings.window_checkpoint_s)
     checkpoints = SteppedCheckpoints(changelog, held, lambda: dict(owned.items()))
+    last_batch_at = [0.0]  # monotonic time the last batch ended
 
     @app.on_partitions_revoked.connect
     async def _on_revoked(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
@@ -123,20 +124,27 @@ def register_windows(app: faust.App, settings: Settings) -> None:
         busy = asyncio.Lock()
 
         async def emit_when_idle() -> None:
-            """Emit what batches left of closed minutes when no input comes (the end of a stream)."""
+            """Close the minutes batches left to close, and emit what they left of closed minutes,
+            when no input comes (the end of a stream)."""
             while True:
                 await asyncio.sleep(IDLE_EMIT_S)
+                now_ms = int(time.time() * 1000)
+                # Between batches the next one closes them, a partition at a time.
+                closing = {q: w for q, w in owned.items() if w.part.closable(now_ms)
+                           } if time.monotonic() - last_batch_at[0] >= IDLE_EMIT_S else {}
                 emitting = any(w.part.emissions_pending for _, w in owned.items())
-                if busy.locked() or not (emitting or checkpoints.under_way or (held and held.due())):
+                if busy.locked() or not (closing or emitting or checkpoints.under_way or (held and held.due())):
                     continue
                 async with busy:
-                    now_ms = int(time.time() * 1000)
                     engagement: list[Record] = []
                     budget = EMISSIONS_PER_BATCH
-                    for _, w in owned.items():
-                        if w.part.emissions_pending:
-                            budget -= _emit(w.part, records, budget, engagement_partitions, now_ms, engagement)
                     try:
+                        if closing:
+                            await urgent.send_all(names.alerts, alert_records(
+                                closing, {q: [] for q in closing}, now_ms, alert_partitions, closes=len(closing)))
+                        for _, w in owned.items():
+                            if w.part.emissions_pending:
+                                budget -= _emit(w.part, records, budget, engagement_partitions, now_ms, engagement)
                         await sender.send_all(names.engagement, engagement)
                         await checkpoints.advance(sender, at_once=True)  # no input waits
                     except Exception as exc:  # the next batch meets the same error and fails the stage
@@ -156,6 +164,28 @@ def register_windows(app: faust.App, settings: Settings) -> None:
         async for batch in stream.noack_take(16, within=min(0.1, settings.batch_within_s)):
             async with busy:
                 await window_batch(batch, sender, urgent, gaps, engagement_partitions, alert_partitions)
+                last_batch_at[0] = time.monotonic()
+
+    def alert_records(states: dict[int, OwnedWindows], touched: dict[int, list[BucketKey]], now_ms: int,
+                      alert_partitions: int, closes: int) -> list[Record]:
+        """The alert changes of assessing each partition's touched open minutes and, in at most
+        `closes` partitions, closing the minutes the watermark passed. A batch closes minutes in one
+        partition, and the others close with the batches after (or when idle): every partition closes
+        the same minute at once, and closing it in all of them (final assessments, learning) held a
+        batch for 0.25-0.85 s, ahead of the alerts behind it (BENCHMARKS.md, Session 14)."""
+        alerts: list[Record] = []
+        for q, changed in touched.items():
+            part, engine = states[q].part, states[q].engine
+            close = closes > 0 and part.closable(now_ms)
+            closes -= close
+            for dim, key, rule, t in assess(part, engine, changed, now_ms, close):
+                minutes = WINDOWS["5m"]
+                evidence = combined(part.window(dim, key, t.assessment.interval_start_ms, minutes))
+                record = alert_record(t, rule.name, dim, key, evidence, minutes, now_ms)
+                alerts.append((partition_for_key(t.alert_id, alert_partitions), t.alert_id.encode(),
+                               orjson.dumps(record)))
+                metrics.ALERTS.labels(rule.name, t.status, t.severity).inc()
+        return alerts
 
     async def window_batch(batch: list[Any], sender: BatchSender, urgent: BatchSender, gaps: PartitionReader,
                            engagement_partitions: int, alert_partitions: int) -> None:
@@ -185,22 +215,7 @@ def register_windows(app: faust.App, settings: Settings) -> None:
                     late += dropped
                 w.last_offset = max(w.last_offset, offset)
                 await asyncio.sleep(0)  # a big backlog message: let heartbeats through
-        alerts: list[Record] = []
-        may_close = True
-        for q, changed in touched.items():
-            part, engine = states[q].part, states[q].engine
-            # One partition closes minutes per batch (the others with the next ones): every partition
-            # closes the same minute at once, and closing one (final assessments, learning) took
-            # 0.25-0.85 s for all six, ahead of the alerts behind it (BENCHMARKS.md, Session 14).
-            close = may_close and part.closable(now_ms)
-            may_close = may_close and not close
-            for dim, key, rule, t in assess(part, engine, changed, now_ms, close):
-                minutes = WINDOWS["5m"]
-                evidence = combined(part.window(dim, key, t.assessment.interval_start_ms, minutes))
-                record = alert_record(t, rule.name, dim, key, evidence, minutes, now_ms)
-                alerts.append((partition_for_key(t.alert_id, alert_partitions), t.alert_id.encode(),
-                               orjson.dumps(record)))
-                metrics.ALERTS.labels(rule.name, t.status, t.severity).inc()
+        alerts = alert_records(states, touched, now_ms, alert_partitions, closes=1)
         # Alerts first: what the batch still has to do (engagement records, state writes) is most of
         # its work and none of it changes them. If the batch fails after this, its replay derives the
         # same changes under the same alert_ids.
