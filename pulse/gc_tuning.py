@@ -1,15 +1,17 @@
-"""How the pipeline's processes collect reference cycles: on a schedule, not automatically.
+"""How the pipeline's processes collect reference cycles: automatically (the default), or on a
+schedule.
 
 CPython's automatic collector walks every container object that survives its young generation
 (the decoded contributions and the buckets they become, the dedupe records), and again when it
-promotes them. In the windows and store stages that was ~10 µs per event, and its older-generation
-passes held the event loop for 0.45-0.85 s several times a minute at 10,000 events/s (BENCHMARKS.md,
-Session 14). The pipeline frees almost everything by reference counting: a full collection after
-two minutes of a 1M backlog and live traffic found 143, 306 and 3,629 objects in cycles in the
-store, windows and route processes. So after start-up everything is frozen (never walked again) and
-the automatic collector is off; a full collection of what was made since the last one runs every
-`interval_s` (its pause and what it found go to the log and to metrics), then freezes what survived.
-`interval_s` 0 keeps the automatic collector (young generation 50,000).
+promotes them: in the windows and store stages ~10 µs per event, and its older-generation passes
+held the event loop for 0.45-0.85 s several times a minute at 10,000 events/s (BENCHMARKS.md,
+Session 14). The pipeline frees almost everything by reference counting (a full collection two
+minutes into a run found 143, 306 and 3,629 objects in cycles in the store, windows and route
+processes), so `interval_s` > 0 turns the automatic collector off and runs a full collection of what
+was made since the last one every `interval_s`, then freezes the survivors. But that collection
+walks everything the process made since: after 10 minutes of the 1M bench it paused the store for
+18 s and the windows process for 62 s. It is therefore off by default (`interval_s` 0: the automatic
+collector, young generation 50,000), until the state it walks is made smaller or the walk bounded.
 """
 
 from __future__ import annotations
