@@ -54,9 +54,9 @@ class Changelog:
 
     async def flush(self, sender: BatchSender) -> None:
         """Produce the writes since the last flush; returns once Kafka acknowledged all of them."""
-        pending, self._pending = self._pending, []
-        if pending:
-            await sender.send_all(self.topic, pending)
+        acks = await self.send(sender)
+        if acks:
+            await asyncio.gather(*acks)
 
     async def send(self, sender: BatchSender) -> list[asyncio.Future[Any]]:
         """Hand the writes since the last flush to the producer without waiting: the futures that

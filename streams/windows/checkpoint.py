@@ -81,8 +81,3 @@ class PartitionCheckpoint:
         as of the start."""
         return self._closing
 
-
-def take_checkpoint(q: int, part: WindowPartition, engine: AlertEngine, offset: int) -> list[ChangelogEntry]:
-    """A whole checkpoint at once: every write for partition q, clocks last."""
-    checkpoint = PartitionCheckpoint(q, part, engine, offset)
-    return checkpoint.step() + checkpoint.closing()

@@ -13,11 +13,18 @@ from streams.detect.config import load_detector_config
 from streams.detect.state import KeyState
 from streams.settings import Settings
 from streams.windows.alerting import AlertEngine
-from streams.windows.checkpoint import PartitionCheckpoint, take_checkpoint
+from streams.windows.checkpoint import ChangelogEntry, PartitionCheckpoint
 from streams.windows.state import WindowPartition
 
 MINUTE = 60_000
 T0 = 1_795_255_200_000
+
+
+def take_checkpoint(q: int, part: WindowPartition, engine: AlertEngine, offset: int) -> list[ChangelogEntry]:
+    """A whole checkpoint at once, as the windows stage writes it when idle: every bucket, then the
+    closing entries."""
+    checkpoint = PartitionCheckpoint(q, part, engine, offset)
+    return checkpoint.step() + checkpoint.closing()
 
 
 class RecordingChangelog:
