@@ -181,13 +181,15 @@ def ops_dashboard() -> db.Dashboard:
         .description("Scraped pipeline processes answering now, by job (worker, windows, route, notify).")
         .with_target(prom('sum by (job) (up{job=~"pulse-.*"})', "{{job}}")))
     d = d.with_panel(ts(
-        "Garbage collection pauses", "Seconds each process was held by its scheduled full collections "
-        "(PULSE_GC_COLLECT_INTERVAL_S) over 15 minutes.", "s",
-        prom("sum by (job) (increase(pulse_gc_pause_seconds_sum[15m]))", "{{job}}")))
+        "Garbage collection pauses", "Seconds each process spent in garbage collections over 15 minutes, by "
+        "generation: the older generations' passes are the ones that hold a batch (and its alerts) for "
+        "a large fraction of a second.", "s",
+        prom("sum by (job, generation) (increase(pulse_gc_pause_seconds_sum[15m]))",
+             "{{job}} gen {{generation}}")))
     d = d.with_panel(ts(
-        "Objects in reference cycles freed", "By the scheduled collections, over 15 minutes: a steady rise "
+        "Objects in reference cycles freed", "By the automatic collector, over 15 minutes: a steady rise "
         "points at a leak.", "short",
-        prom("sum by (job) (increase(pulse_gc_collected_objects_total[15m]))", "{{job}}")))
+        prom("sum by (job) (increase(python_gc_objects_collected_total[15m]))", "{{job}}")))
     return d
 
 

@@ -1,58 +1,58 @@
-"""How the pipeline's processes collect reference cycles: automatically (the default), or on a
-schedule.
+"""How the pipeline's processes collect reference cycles, and how long each collection holds them.
 
-CPython's automatic collector walks every container object that survives its young generation
-(the decoded contributions and the buckets they become, the dedupe records), and again when it
-promotes them: in the windows and store stages ~10 µs per event, and its older-generation passes
-held the event loop for 0.45-0.85 s several times a minute at 10,000 events/s (BENCHMARKS.md,
-Session 14). The pipeline frees almost everything by reference counting (a full collection two
-minutes into a run found 143, 306 and 3,629 objects in cycles in the store, windows and route
-processes), so `interval_s` > 0 turns the automatic collector off and runs a full collection of what
-was made since the last one every `interval_s`, then freezes the survivors. But that collection
-walks everything the process made since: after 10 minutes of the 1M bench it paused the store for
-18 s and the windows process for 62 s. It is therefore off by default (`interval_s` 0: the automatic
-collector, young generation 50,000), until the state it walks is made smaller or the walk bounded.
+The automatic collector stays on: the pipeline frees almost everything by reference counting, but
+aiokafka and asyncio make some cycles (a full collection two minutes into a run found 143, 306 and
+3,629 objects in cycles in the store, windows and route processes), and only the collector frees
+them. Start-up's objects (modules, the language model, the watchlist automaton) are frozen, so no
+collection walks them again, and the young generation is 50,000 allocations instead of 700: the
+stages allocate in batches of thousands, and with 700 the young collections ran hundreds of times a
+second (BENCHMARKS.md, Session 5).
+
+A schedule that turned the automatic collector off and collected everything every N seconds was
+tried and removed (Session 14): it saved ~10 µs per event, but each scheduled collection walked
+everything made since the previous one — 62 s for the windows process after ten minutes of the 1M
+bench. What remains measurable is the pause of every automatic collection, by generation
+(`pulse_gc_pause_seconds`): the older generations' passes are the ones that hold a batch.
 """
 
 from __future__ import annotations
 
 import gc
-import logging
-import threading
 import time
+from typing import Any
 
 from streams import metrics
 
-log = logging.getLogger(__name__)
+YOUNG_GENERATION = 50_000
 
 
-def collect_on_schedule(interval_s: float) -> threading.Event:
-    """Freeze what start-up made; then collect every `interval_s` instead of automatically (0: the
-    automatic collector, with a young generation of 50,000). Returns an event that stops the schedule."""
-    stop = threading.Event()
+def tune_collector() -> None:
+    """Freeze what start-up made, widen the young generation and time every collection from now on."""
     gc.freeze()
-    if interval_s <= 0:
-        gc.set_threshold(50_000, 50, 1000)
-        gc.enable()
-        return stop
-    gc.disable()
-
-    def run() -> None:
-        while not stop.wait(interval_s):
-            collect_and_freeze()
-
-    threading.Thread(target=run, name="pulse-gc", daemon=True).start()
-    return stop
+    gc.set_threshold(YOUNG_GENERATION, 50, 1000)
+    gc.enable()
+    watch_pauses(metrics.GC_PAUSES)
 
 
-def collect_and_freeze() -> int:
-    """One full collection of what is not frozen, then freeze the survivors; returns the objects found
-    in cycles."""
-    started = time.perf_counter()
-    found = gc.collect()
-    gc.freeze()
-    pause = time.perf_counter() - started
-    metrics.GC_PAUSE_SECONDS.observe(pause)
-    metrics.GC_COLLECTED.inc(found)
-    log.info("garbage collection: %d objects in cycles freed in %.3fs", found, pause)
-    return found
+def watch_pauses(pauses: metrics.GcPauses) -> None:
+    """Time every collection into `pauses` (once per process, however often called)."""
+    if any(isinstance(timer := getattr(cb, "__self__", None), _Timer) and timer.pauses is pauses
+           for cb in gc.callbacks):
+        return
+    gc.callbacks.append(_Timer(pauses).on_collection)
+
+
+class _Timer:
+    # A gc callback runs inside whichever allocation triggered the collection, possibly while that
+    # thread holds a lock (a metrics scrape holds its metric's). So it takes none: it only stores
+    # floats into lists, and the metric reads them at scrape time.
+    def __init__(self, pauses: metrics.GcPauses) -> None:
+        self.pauses = pauses
+        self._started = 0.0
+
+    def on_collection(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        elif self._started:
+            self.pauses.record(int(info["generation"]), time.perf_counter() - self._started)
+            self._started = 0.0

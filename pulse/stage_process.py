@@ -15,7 +15,7 @@ import logging
 import signal
 import sys
 
-from pulse.gc_tuning import collect_on_schedule
+from pulse.gc_tuning import tune_collector
 from pulse.malloc_tuning import keep_freed_memory
 from streams.settings import load_settings
 
@@ -44,7 +44,8 @@ def run_route(index: int) -> None:
     for name in ("aiokafka", "kafka"):
         logging.getLogger(name).setLevel(settings.log_level.upper())
     services: list[Service] = [stage() for stage in route_services(settings, app_id(settings), first=index == 0)]
-    _tune(settings.gc_collect_interval_s)
+    tune_collector()
+    keep_freed_memory()
     Worker(*services, loglevel=settings.log_level.upper(), quiet=True).execute_from_commandline()
 
 
@@ -53,11 +54,6 @@ def run_windows() -> None:
 
     settings = load_settings()
     run_worker(settings.model_copy(update={"worker_id": f"{settings.worker_id}-windows"}), role="windows")
-
-
-def _tune(gc_collect_interval_s: float) -> None:
-    collect_on_schedule(gc_collect_interval_s)
-    keep_freed_memory()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 
-from pulse.gc_tuning import collect_on_schedule
+from pulse.gc_tuning import tune_collector
 from pulse.malloc_tuning import keep_freed_memory
 from pulse.native import build_in_use
 from pulse.preflight import check_clickhouse_migrated, check_kafka_topics
@@ -95,7 +95,7 @@ def run_worker(settings: Settings, role: str = "main") -> None:
         start_http_server(settings.metrics_port + (1 if role == "windows" else 0), addr=settings.metrics_host)
     (settings.data_dir / "workers" / settings.worker_id).mkdir(parents=True, exist_ok=True)
     app = build_app(settings, role)
-    collect_on_schedule(settings.gc_collect_interval_s)
+    tune_collector()
     keep_freed_memory()
     # aiokafka logs every produced message at debug level: profiled at ~10% of the windows process
     # when a handler let debug through, so its loggers follow the configured level explicitly.

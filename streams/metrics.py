@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+import bisect
+from collections.abc import Iterable
+from typing import Final
+
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+from prometheus_client.core import HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 EVENTS_IN = Counter("pulse_events_in_total", "Raw messages read from social.raw")
 EVENTS_VALID = Counter("pulse_events_valid_total", "Raw messages that became canonical events",
@@ -66,8 +72,37 @@ FEED_POLLS = Counter("pulse_feed_polls_total", "Feed fetches, by outcome (new, u
                      ["feed", "outcome"])
 FEED_ENTRIES = Counter("pulse_feed_entries_total", "New feed entries produced to social.raw", ["feed"])
 FEED_FAILING = Gauge("pulse_feed_consecutive_failures", "Failed polls of a feed since its last success", ["feed"])
-# The processes collect reference cycles on a schedule (pulse/gc_tuning.py).
-GC_PAUSE_SECONDS = Histogram("pulse_gc_pause_seconds",
-                             "Scheduled full garbage collections: how long each held the process",
-                             buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
-GC_COLLECTED = Counter("pulse_gc_collected_objects_total", "Objects in reference cycles freed by scheduled collections")
+
+
+class GcPauses(Collector):
+    """`pulse_gc_pause_seconds{generation}`: how long each garbage collection held its process.
+    Filled from a gc callback (pulse/gc_tuning.py), which must take no lock: plain per-generation
+    lists here, turned into a histogram when scraped. Objects freed and collections per generation
+    are prometheus_client's own `python_gc_*` metrics."""
+
+    BUCKETS: Final = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+    def __init__(self) -> None:
+        self.counts = [[0] * (len(self.BUCKETS) + 1) for _ in range(3)]  # per generation; last: +Inf
+        self.sums = [0.0, 0.0, 0.0]
+
+    def record(self, generation: int, seconds: float) -> None:
+        bucket = bisect.bisect_left(self.BUCKETS, seconds)
+        self.counts[generation][bucket] += 1
+        self.sums[generation] += seconds
+
+    def collect(self) -> Iterable[Metric]:
+        family = HistogramMetricFamily("pulse_gc_pause_seconds",
+                                       "How long each garbage collection held the process, by generation",
+                                       labels=["generation"])
+        for generation in range(3):
+            cumulative, buckets = 0, []
+            for bound, n in zip((*map(repr, self.BUCKETS), "+Inf"), list(self.counts[generation]), strict=True):
+                cumulative += n
+                buckets.append((bound, cumulative))
+            family.add_metric([str(generation)], buckets, self.sums[generation])
+        yield family
+
+
+GC_PAUSES = GcPauses()
+REGISTRY.register(GC_PAUSES)

@@ -82,10 +82,6 @@ class Settings(BaseSettings):
     # Loopback unless configured: containers set 0.0.0.0 so Prometheus can scrape them.
     metrics_host: str = "127.0.0.1"
     log_level: str = "warning"
-    # 0: Python's automatic collector. Else the processes collect reference cycles every this many
-    # seconds instead (pulse/gc_tuning.py): measured, that full collection paused the windows
-    # process for 62 s after 10 minutes of the 1M bench, so it is not the default.
-    gc_collect_interval_s: float = Field(default=0.0, ge=0)
     # Live page (pulse ui, and the demo): loopback unless configured; port 0 picks a free one.
     ui_host: str = "127.0.0.1"
     ui_port: int = Field(default=8765, ge=0, le=65535)

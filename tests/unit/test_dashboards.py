@@ -96,7 +96,7 @@ def test_panel_expressions_use_only_declared_metrics() -> None:
     declared = exported_names() | {"up"}
     for d, title, ds, expr in all_queries():
         if ds == "prometheus":
-            used = set(re.findall(r"\b(pulse_[a-z_]+|up)\b", expr))
+            used = set(re.findall(r"\b(pulse_[a-z_]+|python_gc_[a-z_]+|up)\b", expr))
             assert used and used <= declared, f"{d}: {title}: unknown metric(s) {used - declared}"
 
 

@@ -38,7 +38,7 @@ def exported_names() -> set[str]:
     """Every sample name the pipeline's metrics export (counters' _total, histograms' _bucket, ...)."""
     names: set[str] = set()
     for family in REGISTRY.collect():
-        if family.name.startswith("pulse_"):
+        if family.name.startswith(("pulse_", "python_gc_")):  # python_gc_*: prometheus_client's own
             suffixes = {"counter": ["_total", "_created"], "histogram": ["_bucket", "_sum", "_count", "_created"]}
             names.update(family.name + s for s in suffixes.get(family.type, [""]))
     return names
