@@ -1,12 +1,12 @@
 """How the pipeline's processes collect reference cycles, and how long each collection holds them.
 
 The automatic collector stays on: the pipeline frees almost everything by reference counting, but
-aiokafka and asyncio make some cycles (a full collection two minutes into a run found 143, 306 and
+some cycles remain (a full collection two minutes into a run found 143, 306 and
 3,629 objects in cycles in the store, windows and route processes), and only the collector frees
 them. Start-up's objects (modules, the language model, the watchlist automaton) are frozen, so no
-collection walks them again, and the young generation is 50,000 allocations instead of 700: the
-stages allocate in batches of thousands, and with 700 the young collections ran hundreds of times a
-second (BENCHMARKS.md, Session 5).
+collection walks them again; the young generation is 50,000 allocations instead of Python's 700, as
+the stages allocate in batches of thousands; and no collection runs while a batch is handled
+(`streams/agents/collection.py`).
 
 A schedule that turned the automatic collector off and collected everything every N seconds was
 tried and removed (Session 14): it saved ~10 µs per event, but each scheduled collection walked

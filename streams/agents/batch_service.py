@@ -18,6 +18,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from mode import Service
 
 from streams import metrics
+from streams.agents.collection import collection_deferred
 from streams.agents.stage_metrics import observe_lag
 from streams.settings import Settings
 
@@ -127,7 +128,8 @@ class BatchConsumerService(Service):
             await self._linger(consumer, batches)
             records = [rec for recs in batches.values() for rec in recs]
             try:
-                await self.handle(records)
+                with collection_deferred():
+                    await self.handle(records)
             except (KafkaError, OSError) as exc:
                 failures += 1
                 delay = min(30.0, 0.5 * 2 ** min(failures, 6))

@@ -23,6 +23,7 @@ from schemas.event import CanonicalEvent
 from schemas.topics import TopicNames
 from streams import metrics
 from streams.agents.changelog import Changelog
+from streams.agents.collection import collection_deferred
 from streams.agents.durable_rounds import DurableRounds
 from streams.agents.outputs import agent_outputs
 from streams.agents.owned_partitions import OwnedPartitions
@@ -127,6 +128,10 @@ def register_store(app: faust.App, settings: Settings) -> None:
         async def make_durable(slices: list[DecidedSlice]) -> None:
             """One round: social.events for every slice waiting, the dedupe records written so far,
             then the acks, in slice order."""
+            with collection_deferred():
+                await make_round_durable(slices)
+
+        async def make_round_durable(slices: list[DecidedSlice]) -> None:
             started = time.perf_counter()
             new = [ev for s in slices for ev in s.new]
             now_ms = int(time.time() * 1000)
@@ -161,7 +166,9 @@ def register_store(app: faust.App, settings: Settings) -> None:
                         # A partition (re)assigned: its state is read from the changelog, which must
                         # first hold what the slices in flight write.
                         await rounds.drained()
-                    await rounds.add(await decide(batch, urgent, gaps, contribution_partitions))
+                    with collection_deferred():
+                        decided = await decide(batch, urgent, gaps, contribution_partitions)
+                    await rounds.add(decided)
         finally:
             await rounds.close()
 

@@ -28,6 +28,7 @@ import orjson
 from schemas.topics import TopicNames
 from streams import metrics
 from streams.agents.changelog import Changelog
+from streams.agents.collection import collection_deferred
 from streams.agents.held_input import HeldInput
 from streams.agents.outputs import agent_outputs
 from streams.agents.owned_partitions import OwnedPartitions
@@ -136,20 +137,26 @@ def register_windows(app: faust.App, settings: Settings) -> None:
                 if busy.locked() or not (closing or emitting or checkpoints.under_way or (held and held.due())):
                     continue
                 async with busy:
-                    engagement: list[Record] = []
-                    budget = EMISSIONS_PER_BATCH
-                    try:
-                        if closing:
-                            await urgent.send_all(names.alerts, alert_records(
-                                closing, {q: [] for q in closing}, now_ms, alert_partitions, closes=len(closing)))
-                        for _, w in owned.items():
-                            if w.part.emissions_pending:
-                                budget -= _emit(w.part, records, budget, engagement_partitions, now_ms, engagement)
-                        await sender.send_all(names.engagement, engagement)
-                        await checkpoints.advance(sender, at_once=True)  # no input waits
-                    except Exception as exc:  # the next batch meets the same error and fails the stage
-                        log.warning("windows: idle emission failed: %s", exc)
-                    metrics.ENGAGEMENT_UPDATES.inc(len(engagement))
+                    with collection_deferred():
+                        await idle_pass(closing, engagement_partitions, alert_partitions, now_ms, sender, urgent)
+
+        async def idle_pass(closing: dict[int, OwnedWindows], engagement_partitions: int, alert_partitions: int,
+                            now_ms: int, sender: BatchSender, urgent: BatchSender) -> None:
+            """Close `closing`'s minutes, emit what closed minutes have left, advance the checkpoint."""
+            engagement: list[Record] = []
+            budget = EMISSIONS_PER_BATCH
+            try:
+                if closing:
+                    await urgent.send_all(names.alerts, alert_records(
+                        closing, {q: [] for q in closing}, now_ms, alert_partitions, closes=len(closing)))
+                for _, w in owned.items():
+                    if w.part.emissions_pending:
+                        budget -= _emit(w.part, records, budget, engagement_partitions, now_ms, engagement)
+                await sender.send_all(names.engagement, engagement)
+                await checkpoints.advance(sender, at_once=True)  # no input waits
+            except Exception as exc:  # the next batch meets the same error and fails the stage
+                log.warning("windows: idle emission failed: %s", exc)
+            metrics.ENGAGEMENT_UPDATES.inc(len(engagement))
 
         idle = asyncio.ensure_future(emit_when_idle())
         try:
@@ -163,7 +170,8 @@ def register_windows(app: faust.App, settings: Settings) -> None:
         # what has arrived and go (waiting for more would only add to the alert latency).
         async for batch in stream.noack_take(16, within=min(0.1, settings.batch_within_s)):
             async with busy:
-                await window_batch(batch, sender, urgent, gaps, engagement_partitions, alert_partitions)
+                with collection_deferred():
+                    await window_batch(batch, sender, urgent, gaps, engagement_partitions, alert_partitions)
                 last_batch_at[0] = time.monotonic()
 
     def alert_records(states: dict[int, OwnedWindows], touched: dict[int, list[BucketKey]], now_ms: int,
