@@ -9,6 +9,7 @@ from contextlib import ExitStack
 
 import pytest
 
+from streams.agents import collection
 from streams.agents.collection import collection_deferred
 
 
@@ -69,3 +70,19 @@ def test_a_collector_turned_off_before_stays_off(small_young_generation: None) -
     with collection_deferred():
         pass
     assert not gc.isenabled()
+
+
+def test_batches_that_always_overlap_still_collect_the_young_generations(
+        small_young_generation: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A process whose batches overlap without end never turns the collector back on; once it has
+    # waited MAX_DEFERRAL_S, an ending batch collects what is due.
+    monkeypatch.setattr(collection, "MAX_DEFERRAL_S", 0.0)
+    with collection_deferred():  # a long round, under way throughout
+        with collection_deferred():
+            garbage = cycle()
+            allocate(20_000)
+        with collection_deferred():
+            allocate(200)  # the young generation is due again
+        assert garbage() is None
+        assert not gc.isenabled()
+
