@@ -80,9 +80,8 @@ def test_batches_that_always_overlap_still_collect_the_young_generations(
     with collection_deferred():  # a long round, under way throughout
         with collection_deferred():
             garbage = cycle()
-            allocate(20_000)
         with collection_deferred():
-            allocate(200)  # the young generation is due again
+            young = [[i] for i in range(200)]  # still alive as it ends: the young generation is due
         assert garbage() is None
         assert not gc.isenabled()
-
+        del young
