@@ -18,8 +18,6 @@ bench. What remains measurable is the pause of every automatic collection, by ge
 from __future__ import annotations
 
 import gc
-import time
-from typing import Any
 
 from streams import metrics
 
@@ -36,23 +34,5 @@ def tune_collector() -> None:
 
 def watch_pauses(pauses: metrics.GcPauses) -> None:
     """Time every collection into `pauses` (once per process, however often called)."""
-    if any(isinstance(timer := getattr(cb, "__self__", None), _Timer) and timer.pauses is pauses
-           for cb in gc.callbacks):
-        return
-    gc.callbacks.append(_Timer(pauses).on_collection)
-
-
-class _Timer:
-    # A gc callback runs inside whichever allocation triggered the collection, possibly while that
-    # thread holds a lock (a metrics scrape holds its metric's). So it takes none: it only stores
-    # floats into lists, and the metric reads them at scrape time.
-    def __init__(self, pauses: metrics.GcPauses) -> None:
-        self.pauses = pauses
-        self._started = 0.0
-
-    def on_collection(self, phase: str, info: dict[str, Any]) -> None:
-        if phase == "start":
-            self._started = time.perf_counter()
-        elif self._started:
-            self.pauses.record(int(info["generation"]), time.perf_counter() - self._started)
-            self._started = 0.0
+    if pauses.on_collection not in gc.callbacks:  # bound methods of one object compare equal
+        gc.callbacks.append(pauses.on_collection)

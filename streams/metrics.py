@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import bisect
+import time
 from collections.abc import Iterable
-from typing import Final
+from typing import Any, Final
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 from prometheus_client.core import HistogramMetricFamily, Metric
@@ -76,15 +77,25 @@ FEED_FAILING = Gauge("pulse_feed_consecutive_failures", "Failed polls of a feed 
 
 class GcPauses(Collector):
     """`pulse_gc_pause_seconds{generation}`: how long each garbage collection held its process.
-    Filled from a gc callback (pulse/gc_tuning.py), which must take no lock: plain per-generation
-    lists here, turned into a histogram when scraped. Objects freed and collections per generation
-    are prometheus_client's own `python_gc_*` metrics."""
+    `on_collection` is a gc callback (installed by pulse/gc_tuning.py). It runs inside whichever
+    allocation triggered the collection, possibly while that thread holds a lock (a metrics scrape
+    holds its metric's), so it takes none: it stores into plain per-generation lists, turned into a
+    histogram when scraped. Objects freed and collections per generation are prometheus_client's own
+    `python_gc_*` metrics."""
 
     BUCKETS: Final = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
     def __init__(self) -> None:
         self.counts = [[0] * (len(self.BUCKETS) + 1) for _ in range(3)]  # per generation; last: +Inf
         self.sums = [0.0, 0.0, 0.0]
+        self._started = 0.0  # when the collection under way began
+
+    def on_collection(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        elif self._started:
+            self.record(int(info["generation"]), time.perf_counter() - self._started)
+            self._started = 0.0
 
     def record(self, generation: int, seconds: float) -> None:
         bucket = bisect.bisect_left(self.BUCKETS, seconds)

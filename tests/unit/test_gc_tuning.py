@@ -10,7 +10,7 @@ import pytest
 from prometheus_client import REGISTRY, generate_latest
 
 from pulse.gc_tuning import YOUNG_GENERATION, tune_collector
-from streams.metrics import GcPauses
+from streams.metrics import GC_PAUSES, GcPauses
 
 
 @pytest.fixture
@@ -53,6 +53,7 @@ def test_every_collection_is_timed_by_generation(restore_gc: None) -> None:
 def test_tuning_twice_installs_one_timer(restore_gc: None) -> None:
     tune_collector()
     tune_collector()
+    assert gc.callbacks.count(GC_PAUSES.on_collection) == 1
     before = paused(1)
     gc.collect(1)
     assert paused(1) - before == 1
