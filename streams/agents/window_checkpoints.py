@@ -56,11 +56,10 @@ class SteppedCheckpoints(Generic[S]):
         for p in partitions:
             self._parts.pop(p, None)
 
-    async def advance(self, sender: BatchSender, at_once: bool = False) -> bool:
+    async def advance(self, sender: BatchSender) -> bool:
         """Start a checkpoint if one is due and none is under way; write a step of the one under
-        way (all of it `at_once`); once all is written, write its closing entries, wait until Kafka
-        acknowledged every write of it, and ack the input it covers. Returns whether a checkpoint
-        was completed."""
+        way; once all is written, write its closing entries, wait until Kafka acknowledged every
+        write of it, and ack the input it covers. Returns whether a checkpoint was completed."""
         if self._taken is None:
             if not self._held.due():
                 return False
@@ -69,14 +68,13 @@ class SteppedCheckpoints(Generic[S]):
                            for q, w in self._owned().items()}
             total = sum(checkpoint.buckets_left for checkpoint in self._parts.values())
             self._step = max(CHECKPOINT_WRITES_PER_STEP, -(-total // CHECKPOINT_STEPS))
-        left = None if at_once else self._step
+        left = self._step
         for q, checkpoint in self._parts.items():
-            if left is not None and left <= 0:
+            if left <= 0:
                 break
             before = checkpoint.buckets_left
             self._changelog.write(q, checkpoint.step(left))
-            if left is not None:
-                left -= before - checkpoint.buckets_left
+            left -= before - checkpoint.buckets_left
         if any(checkpoint.buckets_left for checkpoint in self._parts.values()):
             self._acks.extend(await self._changelog.send(sender))
             return False
